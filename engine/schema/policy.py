@@ -26,6 +26,12 @@ Channel = Literal[
     "mini_program", "hotline_12345", "suggestion_box", "callback", "system_default", "other",
 ]
 CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]
+#: Rates a policy can set a target for (DOMAIN.md, Metrics).
+Metric = Literal[
+    "good_rate", "bad_rate", "satisfaction_rate", "rating_rate", "active_rating_rate",
+    "rectification_rate", "on_time_rectification_rate", "callback_rate_real_name", "feedback_rate",
+    "recheck_satisfaction_rate", "appeal_rate", "appeal_upheld_rate",
+]
 
 
 class Jurisdiction(Doc, kw_only=True):
@@ -149,4 +155,4 @@ class Policy(Doc, kw_only=True):
     recheck: Recheck = Recheck()
     appeal: Appeal = Appeal()
     limits: Limits = Limits()
-    targets: dict[Id, Annotated[float, Meta(ge=0, le=1)]] = {}
+    targets: dict[Metric, Annotated[float, Meta(ge=0, le=1)]] = {}

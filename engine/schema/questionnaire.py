@@ -43,7 +43,10 @@ class ScalePoint(Doc, kw_only=True):
 class Scale(Doc, kw_only=True):
     """Ordered answer points. `linear` spreads 100..0 over the scored points in list order
     (`order: best_first`, the default) or 0..100 (`worst_first`); `explicit` takes each
-    point's `points` (such as 100/80/60/30/0)."""
+    point's `points` (such as 100/80/60/30/0).
+
+    A reverse-worded item mirrors by position: the k-th scored point from the best scores what
+    the k-th from the worst scores, so 100/80/60/30/0 reads 0/30/60/80/100."""
 
     __subject__: ClassVar[str] = "scale"
 
@@ -89,6 +92,11 @@ class _QuestionBase(Doc, tag_field="kind", kw_only=True):
     show_if: Expression | None = None
     constraint: Expression | None = None
     constraint_message: Text | None = None
+
+    @property
+    def kind(self) -> str:
+        """The question kind (the tag)."""
+        return type(self).__struct_config__.tag  # type: ignore[return-value]
 
 
 class SingleQuestion(_QuestionBase, tag="single", kw_only=True):
@@ -186,6 +194,10 @@ class Section(Doc, kw_only=True):
 
 class _WeightsBase(Doc, tag_field="kind", kw_only=True):
     __subject__: ClassVar[str] = "weights"
+
+    @property
+    def kind(self) -> str:
+        return type(self).__struct_config__.tag  # type: ignore[return-value]
 
 
 class FixedWeights(_WeightsBase, tag="fixed", kw_only=True):
