@@ -256,6 +256,8 @@ class Converter:
                 out.append(v)
         if not self._length(node, t, len(node.value), where, subject):
             return INVALID
+        if getattr(t, "min_length", None) is not None and len(out) < t.min_length:
+            return INVALID  # too few left after dropping elements already reported
         return out
 
     def _tuple(self, node: Node, t: mi.TupleType, where: Path, subject: str) -> Any:

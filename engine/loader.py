@@ -13,6 +13,7 @@ collected and returned at once, sorted by line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+import re
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,12 @@ def check_text(text: str, *, path: str = "<string>", expect: str | None = None,
     try:
         doc = build(data, root_type)
     except msgspec.ValidationError as e:  # the converter should have caught it; say where anyway
-        diags.append(Diagnostic("S002", path, root.start_mark.line + 1, 1, "", str(e)))
+        message, _, at = str(e).rpartition(" - at `")
+        where = _json_path(at.rstrip("`")) if message else ()
+        node = conv.nodes.get(where, root)
+        diags.append(Diagnostic("S002", path, node.start_mark.line + 1, node.start_mark.column + 1,
+                                conv.subjects.get((node.start_mark.line + 1, node.start_mark.column + 1), ""),
+                                message or str(e)))
         return _result(path, None, diags)
     ctx = Context(path, conv.nodes, conv.key_nodes, conv.broken_ids, base_dir=base_dir)
     if isinstance(doc, Questionnaire):
@@ -108,6 +114,14 @@ def check_text(text: str, *, path: str = "<string>", expect: str | None = None,
         check_plan(doc, ctx, _questionnaire_for_plan)
     diags.extend(ctx.diagnostics)
     return _result(path, doc, diags)
+
+
+def _json_path(text: str) -> tuple:
+    """msgspec's `$.a[0].b` -> ('a', 0, 'b')."""
+    out: list = []
+    for name, index in re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", text):
+        out.append(name if name else int(index))
+    return tuple(out)
 
 
 def _questionnaire_for_plan(path: Path) -> tuple[Questionnaire | None, int]:

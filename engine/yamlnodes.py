@@ -50,7 +50,7 @@ def compose(text: str, path: str) -> tuple[Node | None, list[Diagnostic]]:
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.composer.ComposerError as e:
-        if "single document" in str(e.problem or ""):
+        if "single document" in str(e.problem or "") + str(e.context or ""):
             return None, [_diag("Y004", path, None, "", "a file holds one document; found a second one",
                                 "remove the '---' line or split the file", mark=e.problem_mark)]
         return None, [_yaml_error(e, path)]

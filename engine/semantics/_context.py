@@ -7,7 +7,7 @@ from pathlib import Path as FsPath
 from typing import Any, Iterator
 
 import msgspec
-from yaml.nodes import Node, ScalarNode
+from yaml.nodes import CollectionNode, Node, ScalarNode
 
 from ..diagnostics import Diagnostic
 from ..errors import ExpressionError
@@ -25,7 +25,11 @@ class Context:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def position(self, where: tuple, *, key: bool = False) -> tuple[int, int]:
-        if key and where in self.key_nodes:
+        """Line and column of the value at `where`; of its key when asked, or when the value
+        is a block list or mapping (which starts on the line after its key)."""
+        value = self.nodes.get(where)
+        block = isinstance(value, CollectionNode) and not value.flow_style
+        if (key or block) and where in self.key_nodes:
             node = self.key_nodes[where]
         else:
             node = None
