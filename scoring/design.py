@@ -1,0 +1,396 @@
+"""Survey designs and their variance by Taylor linearisation, as R's `survey` package.
+
+A :class:`Design` is built once by :func:`survey_design` (R ``svydesign``) and never
+mutated; weighting (:mod:`scoring.weighting`) returns a new one. The variance of a linearised
+statistic follows ``survey:::svyrecvar``: the influence values are first residualised on each
+calibration made (post-stratification, raking, GREG calibration), then summed to PSU totals,
+centred within strata and scaled by ``(1 - f) n_h / (n_h - 1)``; with population sizes at
+every stage the later stages add their own terms (multistage). Lonely PSUs are treated as R's
+``survey.lonely.psu`` option says.
+
+Influence values are held as a sparse matrix X (n x d) minus a low-rank part B C (n x k times
+k x d), so that the residualisation for calibration never makes thousands of domain columns
+dense: every estimate needs only sums by (stratum, PSU, calibration cell).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._results import WeightingRecord
+
+__all__ = ["Design", "Stage", "survey_design", "LONELY_PSU", "PostStratification", "Raking", "Greg",
+           "degrees_of_freedom", "kish_effective_n"]
+
+LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
+
+
+def _codes(values: Any, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"{name} must be one value per respondent ({n}); got shape {arr.shape}")
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
+        raise ValueError(f"{name} has missing values")
+    if arr.dtype == object and any(v is None for v in arr):
+        raise ValueError(f"{name} has missing values")
+    labels, codes = np.unique(arr, return_inverse=True)
+    return labels, codes.astype(np.int64).ravel()
+
+
+def _combine(*codes: np.ndarray) -> np.ndarray:
+    stacked = np.stack(codes, axis=1)
+    _, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    return inverse.astype(np.int64).ravel()
+
+
+@dataclass(frozen=True, eq=False)
+class Stage:
+    """One sampling stage. `strata` and `clusters` are integer codes over all respondents
+    (stratum codes already nested in the previous stage's clusters); `n_psu` is the number of
+    clusters sampled in the respondent's stratum; `popsize` the number in the population, or
+    None (sampling with replacement)."""
+
+    strata: np.ndarray
+    clusters: np.ndarray
+    n_psu: np.ndarray
+    popsize: np.ndarray | None
+    strata_labels: np.ndarray
+    aggregate: Any = field(repr=False)  # sparse (clusters x n) sum operator
+
+
+@dataclass(frozen=True, eq=False)
+class PostStratification:
+    cells: np.ndarray
+    weights: np.ndarray
+    old_weights: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Raking:
+    margins: tuple[tuple[np.ndarray, np.ndarray], ...]  # (category codes, weights after that step)
+    passes: int = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Greg:
+    basis: np.ndarray  # orthonormal basis (n x k) of the model matrix times sqrt(old weights)
+    w: np.ndarray  # g * sqrt(old weights)
+
+
+Calibration = PostStratification | Raking | Greg
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """A survey design: sampling weights, stages, calibrations made, and how weights were made."""
+
+    sampling_weights: np.ndarray
+    stages: tuple[Stage, ...]
+    lonely_psu: str = "fail"
+    calibrations: tuple[Calibration, ...] = ()
+    weighting: WeightingRecord | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return int(self.sampling_weights.shape[0])
+
+    def with_weights(self, sampling_weights: np.ndarray, *, calibration: Calibration | None = None,
+                     weighting: WeightingRecord | None = None) -> "Design":
+        w = np.array(sampling_weights, dtype=float)
+        w.setflags(write=False)
+        cal = self.calibrations + ((calibration,) if calibration is not None else ())
+        return replace(self, sampling_weights=w, calibrations=cal, weighting=weighting or self.weighting)
+
+    def with_lonely_psu(self, lonely_psu: str) -> "Design":
+        if lonely_psu not in LONELY_PSU:
+            raise ValueError(f"lonely_psu must be one of {', '.join(LONELY_PSU)}; got {lonely_psu!r}")
+        return replace(self, lonely_psu=lonely_psu)
+
+    # -- variance ------------------------------------------------------------------------
+    def variance(self, influence: Any, *, diagonal_only: bool = False) -> np.ndarray:
+        """Variance (d x d), or its diagonal, of totals of weighted influence values (n x d,
+        dense or sparse): R ``svyrecvar``."""
+        X = influence
+        if not sp.issparse(X):
+            X = np.asarray(X, dtype=float)
+            if X.ndim == 1:
+                X = X[:, None]
+        if X.shape[0] != self.n:
+            raise ValueError(f"influence must have {self.n} rows; got {X.shape[0]}")
+        lowrank = _residualise(X, self.calibrations)
+        return _multistage(X, lowrank, self.stages, self.lonely_psu, diagonal_only)
+
+
+def _sum_operator(codes: np.ndarray, m: int) -> sp.csr_matrix:
+    n = codes.shape[0]
+    return sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(m, n))
+
+
+def survey_design(*, psu: Any = None, strata: Any = None, sampling_weights: Any = None,
+                  probabilities: Any = None, fpc: Any = None, nest: bool = False,
+                  lonely_psu: str = "fail", n: int | None = None) -> Design:
+    """A design, as R ``svydesign``.
+
+    psu: cluster ids of the first stage, or a list with one array per stage (multistage);
+        None means every respondent is its own PSU (``id = ~1``).
+    strata: stratum of the first stage, or a list per stage; None means one stratum.
+    sampling_weights / probabilities: one per respondent (give one of them); without either,
+        weights come from `fpc` (the product of stage sampling fractions) or are 1.
+    fpc: population size, or sampling fraction (all values <= 1), per stage (array or list).
+    nest: PSU ids are only unique within strata (relabel them); otherwise a PSU id seen in
+        two strata is an error, as in R.
+    lonely_psu: what a stratum with one PSU does to a variance: fail, remove, certainty,
+        adjust or average (R's ``survey.lonely.psu``).
+    """
+    if lonely_psu not in LONELY_PSU:
+        raise ValueError(f"lonely_psu must be one of {', '.join(LONELY_PSU)}; got {lonely_psu!r}")
+    if sampling_weights is not None and probabilities is not None:
+        raise ValueError("give sampling_weights or probabilities, not both")
+    first = next((a for a in (sampling_weights, probabilities) if a is not None), None)
+    if n is None:
+        for cand in (first, psu[0] if isinstance(psu, list) else psu, strata[0] if isinstance(strata, list) else strata,
+                     fpc[0] if isinstance(fpc, list) else fpc):
+            if cand is not None:
+                n = len(cand)
+                break
+    if n is None:
+        raise ValueError("cannot tell the number of respondents: give sampling_weights, psu, strata or n")
+    ids = psu if isinstance(psu, list) else [psu]
+    nstage = len(ids)
+    stratas = strata if isinstance(strata, list) else [strata] + [None] * (nstage - 1)
+    fpcs = fpc if isinstance(fpc, list) else [fpc] + [None] * (nstage - 1)
+    if len(stratas) != nstage or len(fpcs) != nstage:
+        raise ValueError(f"psu has {nstage} stage(s); strata and fpc lists must have as many")
+    stages: list[Stage] = []
+    parent = np.zeros(n, dtype=np.int64)
+    probs_from_fpc = np.ones(n)
+    have_fpc = True
+    for k in range(nstage):
+        if ids[k] is None:
+            _, cl = (np.arange(n), np.arange(n, dtype=np.int64))
+        else:
+            _, cl = _codes(ids[k], f"psu (stage {k + 1})", n)
+        if stratas[k] is None:
+            slabels, st = np.array([1]), np.zeros(n, dtype=np.int64)
+        else:
+            slabels, st = _codes(stratas[k], f"strata (stage {k + 1})", n)
+        if k == 0 and not nest and stratas[k] is not None and ids[k] is not None:
+            pairs = np.unique(np.stack([cl, st], axis=1), axis=0)
+            if np.unique(pairs[:, 0]).shape[0] != pairs.shape[0]:
+                raise ValueError("psu ids are repeated in different strata; pass nest=True if ids are only "
+                                 "unique within strata")
+        stratum = _combine(parent, st)
+        cluster = _combine(stratum, cl)
+        # number of clusters per stratum
+        m_clusters = int(cluster.max()) + 1
+        cl_stratum = np.zeros(m_clusters, dtype=np.int64)
+        cl_stratum[cluster] = stratum
+        per_stratum = np.bincount(cl_stratum, minlength=int(stratum.max()) + 1)
+        n_psu = per_stratum[stratum].astype(float)
+        popsize = None
+        if fpcs[k] is not None:
+            f = np.asarray(fpcs[k], dtype=float)
+            if f.shape != (n,):
+                raise ValueError(f"fpc (stage {k + 1}) must be one value per respondent ({n})")
+            if np.isnan(f).any() or (f <= 0).any():
+                raise ValueError(f"fpc (stage {k + 1}) must be positive and not missing")
+            popsize = n_psu / f if np.all(f <= 1) else f
+            # constant within strata
+            lo = np.full(per_stratum.shape[0], np.inf)
+            hi = np.full(per_stratum.shape[0], -np.inf)
+            np.minimum.at(lo, stratum, popsize)
+            np.maximum.at(hi, stratum, popsize)
+            if np.any(hi - lo > 1e-9 * np.maximum(1, hi)):
+                raise ValueError(f"fpc (stage {k + 1}) varies within a stratum")
+            if np.any(popsize < n_psu - 1e-9):
+                raise ValueError(f"fpc (stage {k + 1}) is smaller than the number of sampled units")
+            probs_from_fpc = probs_from_fpc * (n_psu / popsize)
+        else:
+            have_fpc = False
+        sl = slabels[np.zeros(per_stratum.shape[0], dtype=np.int64)] if stratas[k] is None else None
+        # labels of the combined strata for messages: the stage's own stratum label
+        lab = np.empty(per_stratum.shape[0], dtype=object)
+        lab[stratum] = slabels[st]
+        del sl
+        stages.append(Stage(stratum, cluster, n_psu, popsize, lab, _sum_operator(cluster, m_clusters)))
+        parent = cluster
+    notes: tuple[str, ...] = ()
+    if sampling_weights is not None:
+        w = np.asarray(sampling_weights, dtype=float)
+    elif probabilities is not None:
+        p = np.asarray(probabilities, dtype=float)
+        w = 1 / p
+    elif have_fpc and fpcs[0] is not None:
+        w = 1 / probs_from_fpc
+    else:
+        w = np.ones(n)
+        notes = ("no weights or probabilities given: equal weights assumed",)
+    if w.shape != (n,):
+        raise ValueError(f"sampling_weights must be one value per respondent ({n}); got shape {w.shape}")
+    if np.isnan(w).any() or (w < 0).any() or np.isinf(w).any():
+        raise ValueError("sampling_weights must be finite, non-negative and not missing")
+    w = w.copy()
+    w.setflags(write=False)
+    return Design(w, tuple(stages), lonely_psu, (), None, notes)
+
+
+def kish_effective_n(sampling_weights: Any) -> float:
+    """Kish's effective sample size (sum w)^2 / sum w^2 of the positive weights."""
+    w = np.asarray(sampling_weights, dtype=float)
+    w = w[w > 0]
+    if w.size == 0:
+        return math.nan
+    return float(w.sum() ** 2 / np.square(w).sum())
+
+
+def degrees_of_freedom(design: Design, mask: np.ndarray | None = None) -> float:
+    """Design degrees of freedom: first-stage PSUs minus strata among respondents with a
+    positive weight (R ``degf``)."""
+    inset = design.sampling_weights != 0
+    if mask is not None:
+        inset = inset & mask
+    st = design.stages[0]
+    return float(np.unique(st.clusters[inset]).shape[0] - np.unique(st.strata[inset]).shape[0])
+
+
+# ---- residualisation for calibration ----------------------------------------------------
+
+
+class _LowRank:
+    """The part subtracted from X: B (n x k) @ C (k x d)."""
+
+    def __init__(self, n: int, d: int):
+        self.B = np.zeros((n, 0))
+        self.C = np.zeros((0, d))
+
+    def add(self, B: np.ndarray, C: np.ndarray) -> None:
+        self.B = np.hstack([self.B, B])
+        self.C = np.vstack([self.C, C])
+
+
+def _group_sums(codes: np.ndarray, values: Any, m: int) -> np.ndarray:
+    """Sums of rows of `values` (n x d dense or sparse) by code -> (m x d) dense."""
+    op = _sum_operator(codes, m)
+    out = op @ values
+    return out.toarray() if sp.issparse(out) else np.asarray(out)
+
+
+def _current_group_sums(codes: np.ndarray, m: int, X: Any, low: _LowRank, row_scale: np.ndarray) -> np.ndarray:
+    """Group sums of (X - B C) scaled row-wise by `row_scale`."""
+    D = sp.diags(row_scale) if sp.issparse(X) else row_scale[:, None]
+    XS = D @ X if sp.issparse(X) else X * D
+    s = _group_sums(codes, XS, m)
+    if low.B.shape[1]:
+        s = s - _group_sums(codes, low.B * row_scale[:, None], m) @ low.C
+    return s
+
+
+def _residualise(X: Any, calibrations: Sequence[Calibration]) -> _LowRank:
+    n, d = X.shape
+    low = _LowRank(n, d)
+    for cal in calibrations:
+        if isinstance(cal, Greg):
+            w = cal.w
+            inv = np.divide(1.0, w, out=np.zeros_like(w), where=w != 0)
+            # coefficients Q' (x / w) of the current x
+            Qs = cal.basis * inv[:, None]
+            coef = (Qs.T @ X) if not sp.issparse(X) else np.asarray((sp.csr_matrix(Qs.T) @ X).todense())
+            if low.B.shape[1]:
+                coef = coef - (Qs.T @ low.B) @ low.C
+            low.add(cal.basis * w[:, None], coef)
+        elif isinstance(cal, Raking):
+            for _ in range(cal.passes):
+                for codes, psw in cal.margins:
+                    m = int(codes.max()) + 1
+                    counts = np.bincount(codes, minlength=m).astype(float)
+                    inv = np.divide(1.0, psw, out=np.zeros_like(psw), where=psw != 0)
+                    means = _current_group_sums(codes, m, X, low, inv) / counts[:, None]
+                    basis = _sum_operator(codes, m).T.multiply(psw[:, None]).toarray()
+                    low.add(basis, means)
+        else:
+            psw = cal.weights.copy()
+            oldw = cal.old_weights
+            zero = (psw == 0) & (oldw == 0)
+            psw[zero] = 1.0
+            codes = cal.cells
+            m = int(codes.max()) + 1
+            ratio = np.divide(oldw, psw, out=np.zeros_like(psw), where=psw != 0)
+            oldsum = np.bincount(codes, weights=oldw, minlength=m)
+            means = _current_group_sums(codes, m, X, low, ratio) / np.where(oldsum == 0, 1, oldsum)[:, None]
+            basis = _sum_operator(codes, m).T.multiply(psw[:, None]).toarray()
+            low.add(basis, means)
+    return low
+
+
+# ---- multistage variance ----------------------------------------------------------------
+
+
+def _multistage(X: Any, low: _LowRank, stages: Sequence[Stage], lonely: str, diagonal_only: bool,
+                k: int = 0, factor: np.ndarray | None = None) -> np.ndarray:
+    st = stages[k]
+    T = st.aggregate @ X
+    T = T.toarray() if sp.issparse(T) else np.asarray(T)
+    if low.B.shape[1]:
+        T = T - (st.aggregate @ low.B) @ low.C
+    v = _onestage(T, st, lonely, diagonal_only, k, factor)
+    if k + 1 < len(stages) and st.popsize is not None:
+        frac = st.n_psu / st.popsize
+        f_rows = frac if factor is None else factor * frac
+        v = v + _multistage(X, low, stages, lonely, diagonal_only, k + 1, f_rows)
+    return v
+
+
+def _onestage(T: np.ndarray, st: Stage, lonely: str, diagonal_only: bool, k: int,
+              factor: np.ndarray | None) -> np.ndarray:
+    m, d = T.shape
+    # per-cluster stratum, n_psu, popsize, extra factor
+    first = np.zeros(m, dtype=np.int64)
+    first[st.clusters[::-1]] = np.arange(st.clusters.shape[0])[::-1]
+    c_stratum = st.strata[first]
+    npsu = st.n_psu[first]
+    if st.popsize is None:
+        f = np.ones(m)
+    else:
+        pop = st.popsize[first]
+        f = np.where(np.isinf(pop), 1.0, (pop - npsu) / pop)
+    scale = np.where(npsu > 1, f * npsu / np.maximum(npsu - 1, 1), f)
+    if factor is not None:
+        scale = scale * factor[first]
+    n_strata = int(st.strata.max()) + 1
+    # strata whose every f < 1e-7 are certainty strata: no variance at this stage
+    fmax = np.zeros(n_strata)
+    np.maximum.at(fmax, c_stratum, f)
+    cert = fmax < 1e-7
+    lonely_c = npsu == 1
+    if lonely_c.any() and lonely == "fail":
+        bad = np.unique(c_stratum[lonely_c & ~cert[c_stratum]])
+        if bad.size:
+            raise ValueError(f"Stratum ({st.strata_labels[bad[0]]}) has only one PSU at stage {k + 1}; "
+                             "choose lonely_psu = remove, certainty, adjust or average")
+    sums = _group_sums(c_stratum, T, n_strata)
+    centred = T - sums[c_stratum] / npsu[:, None]
+    if lonely == "adjust":
+        centred[lonely_c] = T[lonely_c]
+    keep = ~cert[c_stratum]
+    excluded_strata = 0
+    if lonely == "average":
+        lonely_strata = np.unique(c_stratum[lonely_c])
+        keep &= ~lonely_c
+        excluded_strata = lonely_strata.size
+    scale = np.where(keep, scale, 0.0)
+    Z = centred * np.sqrt(scale)[:, None]
+    if diagonal_only:
+        v = np.einsum("ij,ij->j", Z, Z)
+    else:
+        v = Z.T @ Z
+    if excluded_strata:
+        # R: the sum over the other strata, scaled by strata / strata with a variance
+        nstrat = np.unique(st.strata).shape[0]
+        v = v * nstrat / (nstrat - excluded_strata)
+    return v
