@@ -43,8 +43,11 @@ def _codes(values: Any, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _combine(*codes: np.ndarray) -> np.ndarray:
-    stacked = np.stack(codes, axis=1)
-    _, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    """Codes of the combinations of several code arrays, numbered in sorted order."""
+    key = np.zeros(codes[0].shape[0], dtype=np.int64)
+    for c in codes:
+        key = key * (int(c.max()) + 1 if c.size else 1) + c
+    _, inverse = np.unique(key, return_inverse=True)
     return inverse.astype(np.int64).ravel()
 
 
@@ -130,6 +133,11 @@ class Design:
 def _sum_operator(codes: np.ndarray, m: int) -> sp.csr_matrix:
     n = codes.shape[0]
     return sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(m, n))
+
+
+def _group_sums(codes: np.ndarray, values: Any, m: int) -> np.ndarray:
+    """Sums of rows of `values` (n x d dense or sparse) by code -> (m x d) dense."""
+    return _dense(_sum_operator(codes, m) @ values)
 
 
 def survey_design(*, psu: Any = None, strata: Any = None, sampling_weights: Any = None,
@@ -263,58 +271,84 @@ def degrees_of_freedom(design: Design, mask: np.ndarray | None = None) -> float:
 
 
 class _LowRank:
-    """The part subtracted from X: B (n x k) @ C (k x d)."""
+    """The part subtracted from X: the sum of B_i (n x k_i, sparse or dense) @ C_i (k_i x d)."""
 
-    def __init__(self, n: int, d: int):
-        self.B = np.zeros((n, 0))
-        self.C = np.zeros((0, d))
+    def __init__(self) -> None:
+        self.blocks: list[tuple[Any, np.ndarray]] = []
 
-    def add(self, B: np.ndarray, C: np.ndarray) -> None:
-        self.B = np.hstack([self.B, B])
-        self.C = np.vstack([self.C, C])
+    def add(self, B: Any, C: np.ndarray) -> None:
+        self.blocks.append((B, C))
+
+    def left(self, op: Any) -> np.ndarray | None:
+        """op @ (sum B_i C_i) for a (m x n) operator, or None when there is nothing."""
+        out = None
+        for B, C in self.blocks:
+            part = op @ B
+            part = part.toarray() if sp.issparse(part) else np.asarray(part)
+            term = part @ C
+            out = term if out is None else out + term
+        return out
 
 
-def _group_sums(codes: np.ndarray, values: Any, m: int) -> np.ndarray:
-    """Sums of rows of `values` (n x d dense or sparse) by code -> (m x d) dense."""
-    op = _sum_operator(codes, m)
-    out = op @ values
-    return out.toarray() if sp.issparse(out) else np.asarray(out)
+def _dense(a: Any) -> np.ndarray:
+    return a.toarray() if sp.issparse(a) else np.asarray(a)
 
 
-def _current_group_sums(codes: np.ndarray, m: int, X: Any, low: _LowRank, row_scale: np.ndarray) -> np.ndarray:
-    """Group sums of (X - B C) scaled row-wise by `row_scale`."""
-    D = sp.diags(row_scale) if sp.issparse(X) else row_scale[:, None]
-    XS = D @ X if sp.issparse(X) else X * D
-    s = _group_sums(codes, XS, m)
-    if low.B.shape[1]:
-        s = s - _group_sums(codes, low.B * row_scale[:, None], m) @ low.C
-    return s
+def _indicator(codes: np.ndarray, values: np.ndarray, m: int) -> sp.csr_matrix:
+    """n x m sparse matrix with values[i] at (i, codes[i])."""
+    n = codes.shape[0]
+    return sp.csr_matrix((values, (np.arange(n), codes)), shape=(n, m))
+
+
+def _scaled_group_op(codes: np.ndarray, m: int, row_scale: np.ndarray) -> sp.csr_matrix:
+    """m x n operator: sums by code of rows scaled by row_scale."""
+    n = codes.shape[0]
+    return sp.csr_matrix((row_scale, (codes, np.arange(n))), shape=(m, n))
 
 
 def _residualise(X: Any, calibrations: Sequence[Calibration]) -> _LowRank:
-    n, d = X.shape
-    low = _LowRank(n, d)
+    low = _LowRank()
+    d = X.shape[1]
     for cal in calibrations:
         if isinstance(cal, Greg):
             w = cal.w
             inv = np.divide(1.0, w, out=np.zeros_like(w), where=w != 0)
-            # coefficients Q' (x / w) of the current x
-            Qs = cal.basis * inv[:, None]
-            coef = (Qs.T @ X) if not sp.issparse(X) else np.asarray((sp.csr_matrix(Qs.T) @ X).todense())
-            if low.B.shape[1]:
-                coef = coef - (Qs.T @ low.B) @ low.C
+            op = sp.csr_matrix(cal.basis.T * inv[None, :])  # k x n: Q' diag(1/w)
+            coef = _dense(op @ X)
+            sub = low.left(op)
+            if sub is not None:
+                coef = coef - sub
             low.add(cal.basis * w[:, None], coef)
         elif isinstance(cal, Raking):
+            # The correction of every pass lies in the span of psw_m * 1[category]: iterate
+            # on the coefficients only (small matrices), as R's 10 passes over the margins.
+            blocks, ops, counts, offsets = [], [], [], [0]
+            for codes, psw in cal.margins:
+                m = int(codes.max()) + 1
+                blocks.append(_indicator(codes, np.asarray(psw, float), m))
+                inv = np.divide(1.0, psw, out=np.zeros_like(psw, dtype=float), where=psw != 0)
+                ops.append(_scaled_group_op(codes, m, inv))
+                counts.append(np.bincount(codes, minlength=m).astype(float))
+                offsets.append(offsets[-1] + m)
+            B = sp.hstack(blocks, format="csr")
+            K = offsets[-1]
+            C = np.zeros((K, d))
+            G = []
+            H = []
+            for op in ops:
+                g = _dense(op @ X)
+                sub = low.left(op)
+                if sub is not None:
+                    g = g - sub
+                G.append(g)
+                H.append(_dense(op @ B))
             for _ in range(cal.passes):
-                for codes, psw in cal.margins:
-                    m = int(codes.max()) + 1
-                    counts = np.bincount(codes, minlength=m).astype(float)
-                    inv = np.divide(1.0, psw, out=np.zeros_like(psw), where=psw != 0)
-                    means = _current_group_sums(codes, m, X, low, inv) / counts[:, None]
-                    basis = _sum_operator(codes, m).T.multiply(psw[:, None]).toarray()
-                    low.add(basis, means)
+                for j in range(len(ops)):
+                    means = (G[j] - H[j] @ C) / counts[j][:, None]
+                    C[offsets[j]:offsets[j + 1]] += means
+            low.add(B, C)
         else:
-            psw = cal.weights.copy()
+            psw = np.array(cal.weights, dtype=float)
             oldw = cal.old_weights
             zero = (psw == 0) & (oldw == 0)
             psw[zero] = 1.0
@@ -322,9 +356,13 @@ def _residualise(X: Any, calibrations: Sequence[Calibration]) -> _LowRank:
             m = int(codes.max()) + 1
             ratio = np.divide(oldw, psw, out=np.zeros_like(psw), where=psw != 0)
             oldsum = np.bincount(codes, weights=oldw, minlength=m)
-            means = _current_group_sums(codes, m, X, low, ratio) / np.where(oldsum == 0, 1, oldsum)[:, None]
-            basis = _sum_operator(codes, m).T.multiply(psw[:, None]).toarray()
-            low.add(basis, means)
+            op = _scaled_group_op(codes, m, ratio)
+            means = _dense(op @ X)
+            sub = low.left(op)
+            if sub is not None:
+                means = means - sub
+            means = means / np.where(oldsum == 0, 1, oldsum)[:, None]
+            low.add(_indicator(codes, psw, m), means)
     return low
 
 
@@ -334,10 +372,10 @@ def _residualise(X: Any, calibrations: Sequence[Calibration]) -> _LowRank:
 def _multistage(X: Any, low: _LowRank, stages: Sequence[Stage], lonely: str, diagonal_only: bool,
                 k: int = 0, factor: np.ndarray | None = None) -> np.ndarray:
     st = stages[k]
-    T = st.aggregate @ X
-    T = T.toarray() if sp.issparse(T) else np.asarray(T)
-    if low.B.shape[1]:
-        T = T - (st.aggregate @ low.B) @ low.C
+    T = _dense(st.aggregate @ X)
+    sub = low.left(st.aggregate)
+    if sub is not None:
+        T = T - sub
     v = _onestage(T, st, lonely, diagonal_only, k, factor)
     if k + 1 < len(stages) and st.popsize is not None:
         frac = st.n_psu / st.popsize

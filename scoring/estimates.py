@@ -128,25 +128,28 @@ def ratio(numerator: Any, denominator: Any, design: Design, *, domain: Any = Non
 
 
 def means(columns: Mapping[str, Any], design: Design, *, domain: Any = None) -> EstimateSet:
-    """Means of several variables with their covariance (for contrasts). Respondents missing
-    any of them are left out of all (complete cases)."""
+    """Means of several variables in one pass, with their covariance (for contrasts). Each
+    mean uses the respondents who answered that variable (available cases: an item answered
+    不了解 counts for the others); R's ``svymean(~a+b, na.rm=TRUE)`` uses complete cases, which
+    is the same when nothing is missing."""
     names = tuple(columns)
     if not names:
         raise ValueError("columns must name at least one variable")
     Y = np.column_stack([_column(columns[k], design, k) for k in names])
     dom = _mask(domain, design)
-    miss = np.isnan(Y).any(axis=1)
-    use = dom & ~miss & (design.sampling_weights > 0)
-    w = np.where(use, design.sampling_weights, 0.0)
-    W = w.sum()
-    Yu = np.where(use[:, None], Y, 0.0)
-    avg = (w @ Yu) / W
-    infl = w[:, None] * (Yu - avg) / W
+    use = dom[:, None] & ~np.isnan(Y) & (design.sampling_weights > 0)[:, None]
+    w = np.where(use, design.sampling_weights[:, None], 0.0)
+    W = w.sum(axis=0)
+    Yu = np.where(use, Y, 0.0)
+    avg = np.divide((w * Yu).sum(axis=0), W, out=np.full(W.shape, np.nan), where=W > 0)
+    infl = w * (Yu - np.nan_to_num(avg)) / np.where(W > 0, W, 1.0)
+    del Yu
     V = design.variance(infl)
+    missing = int((dom[:, None] & np.isnan(Y)).sum())
     return EstimateSet(names=names, values=tuple(float(v) for v in avg),
                        covariance=tuple(tuple(float(c) for c in row) for row in V),
-                       df=degrees_of_freedom(design, use), n=int(use.sum()),
-                       notes=_notes(design, int((dom & miss).sum())))
+                       df=degrees_of_freedom(design, use.any(axis=1)), n=int(use.any(axis=1).sum()),
+                       notes=_notes(design, missing))
 
 
 def contrast(estimates: EstimateSet, coefficients: Mapping[str, float] | Sequence[float]) -> Estimate:
