@@ -161,18 +161,17 @@ def survey_design(*, psu: Any = None, strata: Any = None, sampling_weights: Any 
     if sampling_weights is not None and probabilities is not None:
         raise ValueError("give sampling_weights or probabilities, not both")
     first = next((a for a in (sampling_weights, probabilities) if a is not None), None)
+    ids = _per_stage(psu)
+    nstage = len(ids)
+    stratas = _per_stage(strata, nstage)
+    fpcs = _per_stage(fpc, nstage)
     if n is None:
-        for cand in (first, psu[0] if isinstance(psu, list) else psu, strata[0] if isinstance(strata, list) else strata,
-                     fpc[0] if isinstance(fpc, list) else fpc):
+        for cand in (first, ids[0], stratas[0], fpcs[0]):
             if cand is not None:
                 n = len(cand)
                 break
     if n is None:
         raise ValueError("cannot tell the number of respondents: give sampling_weights, psu, strata or n")
-    ids = psu if isinstance(psu, list) else [psu]
-    nstage = len(ids)
-    stratas = strata if isinstance(strata, list) else [strata] + [None] * (nstage - 1)
-    fpcs = fpc if isinstance(fpc, list) else [fpc] + [None] * (nstage - 1)
     if len(stratas) != nstage or len(fpcs) != nstage:
         raise ValueError(f"psu has {nstage} stage(s); strata and fpc lists must have as many")
     stages: list[Stage] = []
@@ -246,6 +245,18 @@ def survey_design(*, psu: Any = None, strata: Any = None, sampling_weights: Any 
     w = w.copy()
     w.setflags(write=False)
     return Design(w, tuple(stages), lonely_psu, (), None, notes)
+
+
+def _per_stage(arg: Any, nstage: int | None = None) -> list:
+    """One entry per stage: a list or tuple of arrays is per stage, anything else is stage 1."""
+    if isinstance(arg, (list, tuple)) and arg and all(
+            a is None or (hasattr(a, "__len__") and not isinstance(a, (str, bytes))) for a in arg):
+        stages = list(arg)
+    else:
+        stages = [arg]
+    if nstage is not None and len(stages) == 1 and nstage > 1:
+        stages = stages + [None] * (nstage - 1)
+    return stages
 
 
 def kish_effective_n(sampling_weights: Any) -> float:
