@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from ._results import WeightingRecord
 
 __all__ = ["Design", "Stage", "survey_design", "LONELY_PSU", "PostStratification", "Raking", "Greg",
-           "degrees_of_freedom", "kish_effective_n"]
+           "degrees_of_freedom", "degrees_of_freedom_by", "kish_effective_n"]
 
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 
@@ -276,6 +276,20 @@ def degrees_of_freedom(design: Design, mask: np.ndarray | None = None) -> float:
         inset = inset & mask
     st = design.stages[0]
     return float(np.unique(st.clusters[inset]).shape[0] - np.unique(st.strata[inset]).shape[0])
+
+
+def degrees_of_freedom_by(design: Design, codes: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+    """Degrees of freedom of each of `k` domains (codes 0..k-1 where `mask`): first-stage PSUs
+    minus strata among the domain's respondents with a positive weight, as R ``degf`` of the
+    subset design."""
+    st = design.stages[0]
+    inset = mask & (design.sampling_weights != 0)
+    c = codes[inset]
+    psus = np.unique(c * (int(st.clusters.max()) + 1) + st.clusters[inset])
+    strata = np.unique(c * (int(st.strata.max()) + 1) + st.strata[inset])
+    n_psu = np.bincount(psus // (int(st.clusters.max()) + 1), minlength=k)
+    n_str = np.bincount(strata // (int(st.strata.max()) + 1), minlength=k)
+    return (n_psu - n_str).astype(float)
 
 
 # ---- residualisation for calibration ----------------------------------------------------

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._results import Estimate, EstimateSet, ProportionEstimate, QuantileEstimate, critical_value
-from .design import Design, degrees_of_freedom, kish_effective_n
+from .design import Design, degrees_of_freedom, degrees_of_freedom_by, kish_effective_n
 
 __all__ = ["mean", "total", "proportion", "ratio", "quantile", "contrast", "means", "mean_by", "total_by",
            "QUANTILE_RULES"]
@@ -220,9 +220,7 @@ def _by(y: Any, design: Design, groups: Any, *, kind: str) -> dict[Any, Estimate
 
 
 def _domain_df(design: Design, codes: np.ndarray, use: np.ndarray, k: int) -> list[float]:
-    """Degrees of freedom of the full design (R svyby uses the full design's)."""
-    df = degrees_of_freedom(design)
-    return [df] * k
+    return [float(v) for v in degrees_of_freedom_by(design, codes, use, k)]
 
 
 def mean_by(y: Any, design: Design, groups: Any) -> dict[Any, Estimate]:

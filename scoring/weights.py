@@ -1,4 +1,5 @@
-"""Indicator weights: AHP (Saaty) from pairwise comparison matrices.
+"""Indicator weights: AHP (Saaty) from pairwise comparison matrices, the entropy weight
+method, and a blend of the two.
 
 Pure numerics. The priority vector is the normalised principal right eigenvector;
 lambda_max its eigenvalue; CI = (lambda_max - n) / (n - 1); CR = CI / RI(n) with Saaty's
@@ -15,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 __all__ = ["AhpResult", "RANDOM_INDEX", "ahp_weights", "combine_judgements", "reciprocity_errors",
-           "CR_THRESHOLD"]
+           "CR_THRESHOLD", "EntropyResult", "entropy_weights", "blend_weights"]
 
 #: Saaty's random consistency index by matrix order.
 RANDOM_INDEX: dict[int, float] = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32,
@@ -89,3 +90,61 @@ def ahp_weights(matrix: Sequence[Sequence[float]] | np.ndarray) -> AhpResult:
     cr = ci / ri if ri > 0 else 0.0
     return AhpResult(weights=tuple(float(x) for x in w), lambda_max=lam, consistency_index=ci,
                      random_index=ri, consistency_ratio=float(cr) if math.isfinite(cr) else math.inf)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntropyResult:
+    weights: tuple[float, ...]
+    entropy: tuple[float, ...]
+    divergence: tuple[float, ...]
+    n: int
+
+
+def entropy_weights(values: Sequence[Sequence[float]] | np.ndarray, *,
+                    sampling_weights: Sequence[float] | np.ndarray | None = None) -> EntropyResult:
+    """Entropy weight method over columns (indicators) of `values` (rows: respondents or
+    units, all columns "higher is better"): min-max normalise each column, p_ij = x'_ij /
+    sum_i x'_ij, e_j = -sum_i p_ij ln p_ij / ln n (0 ln 0 = 0), d_j = 1 - e_j,
+    w_j = d_j / sum d. Rows with a missing value are left out. With `sampling_weights`,
+    p_ij uses w_i x'_ij and n is the Kish effective size."""
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 2 or x.shape[1] < 1:
+        raise ValueError(f"values must be a 2-d array (rows x indicators); got shape {x.shape}")
+    keep = ~np.isnan(x).any(axis=1)
+    w = np.ones(x.shape[0]) if sampling_weights is None else np.asarray(sampling_weights, dtype=float)
+    if w.shape != (x.shape[0],):
+        raise ValueError(f"sampling_weights must have one value per row ({x.shape[0]})")
+    keep &= w > 0
+    x, w = x[keep], w[keep]
+    n = x.shape[0]
+    if n < 2:
+        raise ValueError("entropy weights need at least two complete rows")
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    xn = (x - lo) / span
+    wx = xn * w[:, None]
+    tot = wx.sum(axis=0)
+    p = np.divide(wx, tot, out=np.zeros_like(wx), where=tot > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(p > 0, p * np.log(p), 0.0)
+    n_eff = n if sampling_weights is None else float(w.sum() ** 2 / np.square(w).sum())
+    e = -plogp.sum(axis=0) / math.log(n_eff)
+    e = np.where(tot > 0, e, 1.0)  # a constant indicator carries no information
+    dvg = 1 - e
+    if dvg.sum() <= 0:
+        weights = np.full(x.shape[1], 1 / x.shape[1])
+    else:
+        weights = dvg / dvg.sum()
+    return EntropyResult(weights=tuple(float(v) for v in weights), entropy=tuple(float(v) for v in e),
+                         divergence=tuple(float(v) for v in dvg), n=int(n))
+
+
+def blend_weights(ahp: Sequence[float], entropy: Sequence[float], *, ahp_share: float = 0.5) -> tuple[float, ...]:
+    """ahp_share * AHP + (1 - ahp_share) * entropy, renormalised."""
+    if not 0 <= ahp_share <= 1:
+        raise ValueError(f"ahp_share must be between 0 and 1; got {ahp_share}")
+    a, e = np.asarray(ahp, dtype=float), np.asarray(entropy, dtype=float)
+    if a.shape != e.shape:
+        raise ValueError("ahp and entropy weights must have the same length")
+    b = ahp_share * a + (1 - ahp_share) * e
+    return tuple(float(v) for v in b / b.sum())

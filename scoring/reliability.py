@@ -1,0 +1,166 @@
+"""Reliability and validity of a scale: Cronbach's alpha (raw, standardised, if item deleted,
+Feldt interval), corrected item-total correlations, McDonald's omega (one factor), KMO and
+Bartlett's test of sphericity. Unweighted, on complete cases, as R ``psych`` computes them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from scipy import optimize, stats
+
+from ._results import ConfidenceInterval
+
+__all__ = ["AlphaResult", "cronbach_alpha", "KmoResult", "kmo", "bartlett_sphericity", "omega_total",
+           "OmegaResult", "complete_rows"]
+
+
+def complete_rows(items: Any) -> np.ndarray:
+    x = np.asarray(items, dtype=float)
+    if x.ndim != 2 or x.shape[1] < 2:
+        raise ValueError(f"items must be a 2-d array with at least two columns; got shape {x.shape}")
+    return x[~np.isnan(x).any(axis=1)]
+
+
+def _alpha(cov: np.ndarray) -> float:
+    p = cov.shape[0]
+    return p / (p - 1) * (1 - np.trace(cov) / cov.sum())
+
+
+def _std_alpha(cor: np.ndarray) -> float:
+    p = cor.shape[0]
+    rbar = (cor.sum() - p) / (p * (p - 1))
+    return p * rbar / (1 + (p - 1) * rbar)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlphaResult:
+    alpha: float
+    standardized_alpha: float
+    average_r: float
+    alpha_if_deleted: tuple[float, ...]
+    standardized_alpha_if_deleted: tuple[float, ...]
+    item_rest_correlation: tuple[float, ...]
+    n: int
+    n_items: int
+
+    def confidence_interval(self, confidence_level: float = 0.95) -> ConfidenceInterval:
+        """Feldt's interval: 1 - (1 - alpha) F quantiles with (n - 1, (n - 1)(k - 1)) df."""
+        a = (1 - confidence_level) / 2
+        df1, df2 = self.n - 1, (self.n - 1) * (self.n_items - 1)
+        low = 1 - (1 - self.alpha) * stats.f.ppf(1 - a, df1, df2)
+        high = 1 - (1 - self.alpha) * stats.f.ppf(a, df1, df2)
+        return ConfidenceInterval(float(low), float(high), confidence_level)
+
+
+def cronbach_alpha(items: Any) -> AlphaResult:
+    """Cronbach's alpha of the columns of `items` (respondents x items), complete cases
+    (R ``psych::alpha``)."""
+    x = complete_rows(items)
+    n, p = x.shape
+    if n < 3:
+        raise ValueError("alpha needs at least three complete rows")
+    cov = np.cov(x, rowvar=False)
+    cor = np.corrcoef(x, rowvar=False)
+    drop, sdrop, rdrop = [], [], []
+    for j in range(p):
+        keep = [k for k in range(p) if k != j]
+        sub = cov[np.ix_(keep, keep)]
+        drop.append(float(_alpha(sub)) if p > 2 else math.nan)
+        sdrop.append(float(_std_alpha(cor[np.ix_(keep, keep)])) if p > 2 else math.nan)
+        rest = x[:, keep].sum(axis=1)
+        rdrop.append(float(np.corrcoef(x[:, j], rest)[0, 1]))
+    rbar = (cor.sum() - p) / (p * (p - 1))
+    return AlphaResult(alpha=float(_alpha(cov)), standardized_alpha=float(_std_alpha(cor)), average_r=float(rbar),
+                       alpha_if_deleted=tuple(drop), standardized_alpha_if_deleted=tuple(sdrop),
+                       item_rest_correlation=tuple(rdrop), n=int(n), n_items=int(p))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KmoResult:
+    overall: float
+    per_item: tuple[float, ...]
+
+
+def kmo(items: Any) -> KmoResult:
+    """Kaiser-Meyer-Olkin measure of sampling adequacy (R ``psych::KMO``)."""
+    x = complete_rows(items)
+    r = np.corrcoef(x, rowvar=False)
+    q = np.linalg.inv(r)
+    d = np.sqrt(np.diag(q))
+    a = -q / np.outer(d, d)
+    np.fill_diagonal(r, 0)
+    np.fill_diagonal(a, 0)
+    r2, a2 = np.square(r), np.square(a)
+    overall = r2.sum() / (r2.sum() + a2.sum())
+    per = r2.sum(axis=0) / (r2.sum(axis=0) + a2.sum(axis=0))
+    return KmoResult(overall=float(overall), per_item=tuple(float(v) for v in per))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SphericityResult:
+    statistic: float
+    df: float
+    p_value: float
+
+
+def bartlett_sphericity(items: Any) -> SphericityResult:
+    """Bartlett's test that the correlation matrix is the identity
+    (R ``psych::cortest.bartlett(cor(x), n)``)."""
+    x = complete_rows(items)
+    n, p = x.shape
+    r = np.corrcoef(x, rowvar=False)
+    sign, logdet = np.linalg.slogdet(r)
+    if sign <= 0:
+        return SphericityResult(statistic=math.inf, df=p * (p - 1) / 2, p_value=0.0)
+    stat = -logdet * ((n - 1) - (2 * p + 5) / 6)
+    df = p * (p - 1) / 2
+    return SphericityResult(statistic=float(stat), df=float(df), p_value=float(stats.chi2.sf(stat, df)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OmegaResult:
+    omega_total: float
+    loadings: tuple[float, ...]
+    uniquenesses: tuple[float, ...]
+    n: int
+
+
+def _minres_one_factor(r: np.ndarray) -> np.ndarray:
+    """Loadings of one factor by minimum residual (psych ``fa(fm = "minres")``): choose the
+    uniquenesses that minimise the off-diagonal squared residuals of R - l l'."""
+    p = r.shape[0]
+
+    def loadings(psi: np.ndarray) -> np.ndarray:
+        s = r.copy()
+        np.fill_diagonal(s, 1 - psi)
+        vals, vecs = np.linalg.eigh(s)
+        lam = max(vals[-1], np.finfo(float).eps * 100)
+        lv = vecs[:, -1] * math.sqrt(lam)
+        return lv if lv.sum() >= 0 else -lv
+
+    def resid(psi: np.ndarray) -> float:
+        lv = loadings(psi)
+        res = r - np.outer(lv, lv)
+        np.fill_diagonal(res, 0)
+        return float(np.square(res).sum())
+
+    # start from the squared multiple correlations, as psych does
+    start = np.clip(1 / np.diag(np.linalg.inv(r)), 0.005, 1)
+    fit = optimize.minimize(resid, start, method="L-BFGS-B", bounds=[(0.005, 1.0)] * p,
+                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
+    return loadings(fit.x)
+
+
+def omega_total(items: Any) -> OmegaResult:
+    """McDonald's omega total from a one-factor minimum-residual solution on the correlations:
+    (sum l)^2 / ((sum l)^2 + sum(1 - l^2))."""
+    x = complete_rows(items)
+    r = np.corrcoef(x, rowvar=False)
+    lv = _minres_one_factor(r)
+    u = 1 - np.square(lv)
+    s = lv.sum() ** 2
+    return OmegaResult(omega_total=float(s / (s + u.sum())), loadings=tuple(float(v) for v in lv),
+                       uniquenesses=tuple(float(v) for v in u), n=int(x.shape[0]))
