@@ -1,0 +1,186 @@
+"""Key-driver analysis: derived importance of indicators for overall satisfaction, and the
+importance-performance quadrants (四分图).
+
+Importance is the (weighted) correlation of each indicator with the overall item, and the
+share of R^2 each carries: Shapley decomposition (LMG, the average gain in R^2 over all
+orders; exact for up to 12 indicators) or Johnson's relative weights (any number). Intervals
+come from design bootstrap replicates (scoring.replicates).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from .replicates import ReplicateDesign
+
+__all__ = ["DriverResult", "drivers", "shapley_r2", "relative_weights", "ipa_quadrants", "IpaResult"]
+
+SHAPLEY_MAX = 12
+
+
+def _wcov(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    W = w.sum()
+    mu = (w @ X) / W
+    Z = X - mu
+    return (Z * w[:, None]).T @ Z / W
+
+
+def _r2_from_cov(C: np.ndarray, subset: Sequence[int], yi: int) -> float:
+    if not subset:
+        return 0.0
+    idx = list(subset)
+    Sxx = C[np.ix_(idx, idx)]
+    sxy = C[idx, yi]
+    beta = np.linalg.lstsq(Sxx, sxy, rcond=None)[0]
+    return float(sxy @ beta / C[yi, yi])
+
+
+def shapley_r2(X: Any, y: Any, *, sampling_weights: Any = None) -> tuple[np.ndarray, float]:
+    """Shapley (LMG) shares of R^2 of a linear regression of y on the columns of X; they sum
+    to R^2 (R ``relaimpo::calc.relimp(type = "lmg")``)."""
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    k = X.shape[1]
+    if k > SHAPLEY_MAX:
+        raise ValueError(f"Shapley decomposition takes at most {SHAPLEY_MAX} indicators; got {k}: "
+                         "use relative_weights")
+    w = np.ones(y.shape[0]) if sampling_weights is None else np.asarray(sampling_weights, dtype=float)
+    ok = ~np.isnan(X).any(axis=1) & ~np.isnan(y) & (w > 0)
+    C = _wcov(np.column_stack([X[ok], y[ok]]), w[ok])
+    r2: dict[frozenset, float] = {}
+    for size in range(k + 1):
+        for sub in itertools.combinations(range(k), size):
+            r2[frozenset(sub)] = _r2_from_cov(C, sub, k)
+    shares = np.zeros(k)
+    fact = math.factorial
+    for j in range(k):
+        others = [i for i in range(k) if i != j]
+        for size in range(k):
+            weight = fact(size) * fact(k - size - 1) / fact(k)
+            for sub in itertools.combinations(others, size):
+                s = frozenset(sub)
+                shares[j] += weight * (r2[s | {j}] - r2[s])
+    return shares, r2[frozenset(range(k))]
+
+
+def relative_weights(X: Any, y: Any, *, sampling_weights: Any = None) -> tuple[np.ndarray, float]:
+    """Johnson's (2000) relative weights: shares of R^2 through the orthogonal counterpart of
+    the predictors; they sum to R^2."""
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    w = np.ones(y.shape[0]) if sampling_weights is None else np.asarray(sampling_weights, dtype=float)
+    ok = ~np.isnan(X).any(axis=1) & ~np.isnan(y) & (w > 0)
+    C = _wcov(np.column_stack([X[ok], y[ok]]), w[ok])
+    sd = np.sqrt(np.diag(C))
+    R = C / np.outer(sd, sd)
+    k = X.shape[1]
+    Rxx, rxy = R[:k, :k], R[:k, k]
+    vals, vecs = np.linalg.eigh(Rxx)
+    vals = np.clip(vals, 0, None)
+    lam = vecs @ np.diag(np.sqrt(vals)) @ vecs.T
+    beta = np.linalg.lstsq(lam, rxy, rcond=None)[0]
+    raw = np.square(lam) @ np.square(beta)
+    return raw, float(np.square(beta).sum())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriverResult:
+    names: tuple[str, ...]
+    correlation: tuple[float, ...]
+    importance: tuple[float, ...]          # share of R^2 (sums to r_squared)
+    importance_share: tuple[float, ...]    # normalised to sum to 1
+    low: tuple[float, ...]                 # bootstrap percentile interval of importance_share
+    high: tuple[float, ...]
+    r_squared: float
+    method: str
+    n: int
+    replicates: int
+    confidence_level: float
+
+
+def _importance(X, y, w, method):
+    if method == "shapley":
+        return shapley_r2(X, y, sampling_weights=w)
+    return relative_weights(X, y, sampling_weights=w)
+
+
+def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sampling_weights: Any,
+            method: str | None = None, replicates: ReplicateDesign | None = None,
+            confidence_level: float = 0.95) -> DriverResult:
+    """Derived importance of each indicator score (respondent level) for the overall item."""
+    X = np.column_stack([np.asarray(c, dtype=float) for c in indicators])
+    y = np.asarray(overall, dtype=float)
+    w = np.asarray(sampling_weights, dtype=float)
+    if X.shape[0] != y.shape[0] or w.shape != y.shape:
+        raise ValueError("indicators, overall and sampling_weights must have one value per respondent")
+    k = X.shape[1]
+    method = method or ("shapley" if k <= SHAPLEY_MAX else "relative_weights")
+    if method not in ("shapley", "relative_weights"):
+        raise ValueError(f"method must be 'shapley' or 'relative_weights'; got {method!r}")
+    ok = ~np.isnan(X).any(axis=1) & ~np.isnan(y) & (w > 0)
+    if ok.sum() < k + 2:
+        nan = tuple([math.nan] * k)
+        return DriverResult(names=tuple(names), correlation=nan, importance=nan, importance_share=nan, low=nan,
+                            high=nan, r_squared=math.nan, method=method, n=int(ok.sum()), replicates=0,
+                            confidence_level=confidence_level)
+    C = _wcov(np.column_stack([X[ok], y[ok]]), w[ok])
+    sd = np.sqrt(np.diag(C))
+    corr = C[:k, k] / (sd[:k] * sd[k])
+    imp, r2 = _importance(X, y, w, method)
+    share = imp / imp.sum() if imp.sum() > 0 else np.full(k, math.nan)
+    low = high = np.full(k, math.nan)
+    nrep = 0
+    if replicates is not None:
+        reps = []
+        for r in range(replicates.replicates):
+            wr = w * replicates.multipliers[:, r]
+            ir, _ = _importance(X, y, wr, method)
+            reps.append(ir / ir.sum() if ir.sum() > 0 else np.full(k, np.nan))
+        reps = np.array(reps)
+        a = (1 - confidence_level) / 2
+        low = np.nanquantile(reps, a, axis=0)
+        high = np.nanquantile(reps, 1 - a, axis=0)
+        nrep = replicates.replicates
+    return DriverResult(names=tuple(names), correlation=tuple(float(v) for v in corr),
+                        importance=tuple(float(v) for v in imp), importance_share=tuple(float(v) for v in share),
+                        low=tuple(float(v) for v in low), high=tuple(float(v) for v in high), r_squared=float(r2),
+                        method=method, n=int(ok.sum()), replicates=nrep, confidence_level=confidence_level)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IpaResult:
+    names: tuple[str, ...]
+    importance: tuple[float, ...]
+    performance: tuple[float, ...]
+    importance_cut: float
+    performance_cut: float
+    quadrant: tuple[str, ...]   # keep / fix_first / low_priority / possible_overkill
+    cut_rule: str
+
+
+QUADRANTS = {
+    (True, True): "keep",                # 优势区: important and performing
+    (True, False): "fix_first",          # 修补区: important, performing poorly
+    (False, False): "low_priority",      # 机会区
+    (False, True): "possible_overkill",  # 维持区
+}
+
+
+def ipa_quadrants(names: Sequence[str], importance: Sequence[float], performance: Sequence[float], *,
+                  importance_cut: float | None = None, performance_cut: float | None = None) -> IpaResult:
+    """Importance-performance quadrants; the cut lines are the means of the indicators unless
+    given (and are reported either way)."""
+    imp = np.asarray(importance, dtype=float)
+    perf = np.asarray(performance, dtype=float)
+    icut = float(np.nanmean(imp)) if importance_cut is None else float(importance_cut)
+    pcut = float(np.nanmean(perf)) if performance_cut is None else float(performance_cut)
+    quad = tuple(QUADRANTS[(bool(i >= icut), bool(p >= pcut))] for i, p in zip(imp, perf))
+    rule = ("means of the indicators" if importance_cut is None and performance_cut is None else "given")
+    return IpaResult(names=tuple(names), importance=tuple(float(v) for v in imp),
+                     performance=tuple(float(v) for v in perf), importance_cut=icut, performance_cut=pcut,
+                     quadrant=quad, cut_rule=rule)

@@ -1,0 +1,106 @@
+"""Data-quality flags of survey responses, counted and never silently dropped.
+
+Each check returns a boolean flag per respondent; :func:`quality_report` runs those asked for
+and counts them. Whether flagged respondents are excluded is the plan's decision, taken by
+the caller; the counts go into the report either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["duplicates", "speeders", "straightliners", "item_nonresponse", "out_of_range", "QualityReport",
+           "quality_report"]
+
+
+def duplicates(answers: Any, *, keys: Any = None) -> np.ndarray:
+    """Respondents whose `keys` (e.g. an identity hash), or else whose full answer vector,
+    repeat an earlier respondent's (the first one is not flagged)."""
+    if keys is not None:
+        k = np.asarray(keys)
+        _, first = np.unique(k, return_index=True)
+        flag = np.ones(k.shape[0], dtype=bool)
+        flag[first] = False
+        return flag
+    a = np.asarray(answers, dtype=float)
+    filled = np.where(np.isnan(a), -1e300, a)
+    _, first = np.unique(filled, axis=0, return_index=True)
+    flag = np.ones(a.shape[0], dtype=bool)
+    flag[first] = False
+    return flag
+
+
+def speeders(durations_seconds: Any, *, min_seconds: float | None = None, share_of_median: float = 1 / 3) -> np.ndarray:
+    """Interviews shorter than `min_seconds`, or than `share_of_median` of the median duration."""
+    d = np.asarray(durations_seconds, dtype=float)
+    limit = min_seconds if min_seconds is not None else share_of_median * float(np.nanmedian(d))
+    return ~np.isnan(d) & (d < limit)
+
+
+def straightliners(block: Any, *, min_items: int = 5) -> np.ndarray:
+    """Respondents who gave the same answer to every item of a scale block (at least
+    `min_items` answered)."""
+    b = np.asarray(block, dtype=float)
+    answered = (~np.isnan(b)).sum(axis=1)
+    lo = np.nanmin(np.where(np.isnan(b), np.inf, b), axis=1)
+    hi = np.nanmax(np.where(np.isnan(b), -np.inf, b), axis=1)
+    return (answered >= min_items) & (lo == hi)
+
+
+def item_nonresponse(answers: Any, *, max_share: float) -> np.ndarray:
+    """Respondents who left more than `max_share` of the items unanswered (NaN)."""
+    a = np.asarray(answers, dtype=float)
+    return np.isnan(a).mean(axis=1) > max_share
+
+
+def out_of_range(values: Any, *, allowed: Sequence[float] | None = None, low: float | None = None,
+                 high: float | None = None) -> np.ndarray:
+    """Values outside the allowed codes or the [low, high] range (NaN is not flagged)."""
+    v = np.asarray(values, dtype=float)
+    bad = np.zeros(v.shape, dtype=bool)
+    if allowed is not None:
+        bad |= ~np.isnan(v) & ~np.isin(v, np.asarray(allowed, dtype=float))
+    if low is not None:
+        bad |= v < low
+    if high is not None:
+        bad |= v > high
+    return bad
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QualityReport:
+    n: int
+    counts: tuple[tuple[str, int], ...]
+    flagged_any: int
+    excluded: int
+    flags: Mapping[str, np.ndarray]
+
+    def exclusion_mask(self, rules: Sequence[str]) -> np.ndarray:
+        out = np.zeros(self.n, dtype=bool)
+        for r in rules:
+            out |= self.flags[r]
+        return out
+
+
+def quality_report(flags: Mapping[str, Any], *, exclude: Sequence[str] = ()) -> QualityReport:
+    """Count each flag and those flagged by any; `exclude` names the flags whose respondents
+    the caller leaves out (counted as `excluded`)."""
+    arrays = {k: np.asarray(v, dtype=bool) for k, v in flags.items()}
+    sizes = {a.shape[0] for a in arrays.values()}
+    if len(sizes) > 1:
+        raise ValueError("every flag must have one value per respondent")
+    n = sizes.pop() if sizes else 0
+    unknown = [r for r in exclude if r not in arrays]
+    if unknown:
+        raise ValueError(f"exclude names unknown flags {unknown}; flags are {list(arrays)}")
+    anyf = np.zeros(n, dtype=bool)
+    for a in arrays.values():
+        anyf |= a
+    ex = np.zeros(n, dtype=bool)
+    for r in exclude:
+        ex |= arrays[r]
+    return QualityReport(n=n, counts=tuple((k, int(a.sum())) for k, a in arrays.items()), flagged_any=int(anyf.sum()),
+                         excluded=int(ex.sum()), flags=arrays)
