@@ -95,6 +95,9 @@ class Converter:
         self.broken_ids: set[str] = set()
         #: (line, column) of every node visited -> the subject it belongs to
         self.subjects: dict[tuple[int, int], str] = {}
+        #: levels (rating policy) of elements dropped for mistakes
+        self.broken_levels: set[int] = set()
+        self._trial = 0  # > 0 while trying the alternatives of a union quietly
 
     # -- reporting ----------------------------------------------------------------------
     def report(self, code: str, node: Node, subject: str, message: str, fix: str | None = None) -> None:
@@ -135,6 +138,8 @@ class Converter:
 
     def _key_label(self, where: Path) -> str:
         for part in reversed(where):
+            if part == "<key>":
+                return "a key"
             if isinstance(part, str):
                 return f"'{part}'"
         return "the document"
@@ -145,6 +150,8 @@ class Converter:
         if isinstance(node, ScalarNode) and isinstance(t, mi.StrType) and not node.style:
             fix = f'quote it: "{node.value}"'
         self.report("S002", node, subject, f"{self._key_label(where)} must be {_type_name(t)}, got {got}", fix)
+        if fix is not None and not self._trial:
+            return node.value  # the text that was meant, so that the checks after this one go on
         return INVALID
 
     # -- scalars --------------------------------------------------------------------------
@@ -174,7 +181,12 @@ class Converter:
             if value != value:
                 self.report("S004", node, subject, f"{self._key_label(where)} must be a number, got .nan")
                 return INVALID
-            return self._bounds(node, t, float(value), where, subject)
+            try:
+                number = float(value)
+            except OverflowError:
+                self.report("S004", node, subject, f"{self._key_label(where)} is too large a number")
+                return INVALID
+            return self._bounds(node, t, number, where, subject)
         if isinstance(t, mi.StrType):
             if not isinstance(value, str):
                 return self._wrong(node, t, where, subject)
@@ -221,7 +233,7 @@ class Converter:
         if t.max_length is not None and len(value) > t.max_length:
             self.report("S004", node, subject, f"{label} has {len(value)} characters; at most {t.max_length}")
             return INVALID
-        if t.pattern is not None and not re.search(t.pattern, value):
+        if t.pattern is not None and (not re.search(t.pattern, value) or "\n" in value):
             help_ = _PATTERN_HELP.get(t.pattern, f"the pattern {t.pattern}")
             fix = None
             if t.pattern == r"^[a-z][a-z0-9_]*$":
@@ -275,8 +287,14 @@ class Converter:
             return self._wrong(node, t, where, subject)
         out: dict[Any, Any] = {}
         ok = True
+        key_type = t.key_type.type if isinstance(t.key_type, mi.Metadata) else t.key_type
         for knode, vnode in node.value:
-            key = self._value(knode, t.key_type, where + ("<key>",), subject)
+            if isinstance(key_type, mi.StrType) and isinstance(knode, ScalarNode) and not knode.style \
+                    and knode.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+                # JSON object keys are text: a number as a key means its text, as in the JSON Schema
+                key = self._check_str(knode, key_type, knode.value, where + ("<key>",), subject)
+            else:
+                key = self._value(knode, t.key_type, where + ("<key>",), subject)
             if key is INVALID:
                 ok = False
                 continue
@@ -291,10 +309,21 @@ class Converter:
         return out if ok else INVALID
 
     def _remember_broken(self, node: Node) -> None:
-        if isinstance(node, MappingNode):
-            for k, v in node.value:
-                if isinstance(k, ScalarNode) and k.value == "id" and isinstance(v, ScalarNode):
-                    self.broken_ids.add(v.value)
+        """Ids (and policy levels) inside an element dropped for a mistake, so that references
+        to them are not reported a second time."""
+        stack = [node]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, MappingNode):
+                for k, v in cur.value:
+                    if isinstance(k, ScalarNode) and isinstance(v, ScalarNode):
+                        if k.value == "id":
+                            self.broken_ids.add(v.value)
+                        elif k.value == "level" and v.value.isdigit():
+                            self.broken_levels.add(int(v.value))
+                    stack.append(v)
+            elif isinstance(cur, SequenceNode):
+                stack.extend(cur.value)
 
     # -- structs ------------------------------------------------------------------------
     def _struct(self, node: Node, t: mi.StructType, where: Path, subject: str) -> Any:
@@ -328,7 +357,15 @@ class Converter:
         ok = True
         if t.tag_field is not None:
             out[t.tag_field] = t.tag
-            pairs.pop(t.tag_field, None)
+            tag_pair = pairs.pop(t.tag_field, None)
+            if tag_pair is None:
+                self.report("S003", node, subject, f"required key '{t.tag_field}' is missing",
+                            f"add '{t.tag_field}: {t.tag}'")
+                ok = False
+            elif not isinstance(tag_pair[1], ScalarNode) or scalar_value(tag_pair[1]) != t.tag:
+                got = tag_pair[1].value if isinstance(tag_pair[1], ScalarNode) else "a collection"
+                self.report("S004", tag_pair[1], subject, f"'{t.tag_field}' must be '{t.tag}' here, got '{got}'")
+                ok = False
         for name, (knode, vnode) in pairs.items():
             f = fields[name]
             self.key_nodes[where + (name,)] = knode
@@ -382,7 +419,11 @@ class Converter:
                     continue
                 saved = self.diagnostics
                 self.diagnostics = []
-                v = self._value(node, u, where, subject)
+                self._trial += 1
+                try:
+                    v = self._value(node, u, where, subject)
+                finally:
+                    self._trial -= 1
                 tried, self.diagnostics = self.diagnostics, saved
                 if v is not INVALID:
                     return v

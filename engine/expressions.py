@@ -131,7 +131,17 @@ def _tokens(text: str) -> list[_Tok]:
     return out
 
 
-_UNESCAPE = re.compile(r"\\(.)")
+_UNESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"'}
+
+
+def _unescape(body: str) -> str:
+    def one(m: re.Match) -> str:
+        e = m.group(1)
+        if e.startswith("u") and len(e) == 5:
+            return chr(int(e[1:], 16))
+        return _ESCAPES.get(e, "\\" + e)
+    return _UNESCAPE.sub(one, body)
 
 
 class _Parser:
@@ -242,7 +252,7 @@ class _Parser:
             return Literal(int(t.text) if t.text.isdigit() else value, t.column)
         if t.kind == "string":
             self._take()
-            return Literal(_UNESCAPE.sub(r"\1", t.text[1:-1]), t.column)
+            return Literal(_unescape(t.text[1:-1]), t.column)
         if t.kind == "name":
             if t.text in ("true", "false", "null"):
                 self._take()
@@ -321,7 +331,33 @@ def parse(text: str) -> Expr:
         raise ExpressionError("E001", f"expression longer than {MAX_LENGTH} characters", MAX_LENGTH)
     if not text.strip():
         raise ExpressionError("E001", "expression is empty", 1)
-    return _Parser(text).parse()
+    tree = _Parser(text).parse()
+    _check_depth(tree)
+    return tree
+
+
+def _children(node: Expr) -> tuple:
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, ListExpr):
+        return node.items
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+def _check_depth(tree: Expr) -> None:
+    """Evaluation recurses over the tree: refuse trees deeper than _MAX_DEPTH (long chains of
+    operators such as 1+1+1+... are as deep as they are long)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise ExpressionError("E001", f"expression nested more than {_MAX_DEPTH} deep "
+                                  "(split it, or use a calculate question)", node.column)
+        stack.extend((c, depth + 1) for c in _children(node))
 
 
 def walk(expr: Expr) -> Iterator[Expr]:
@@ -346,33 +382,39 @@ def names(expr: Expr) -> list[Name]:
 # ---- evaluation --------------------------------------------------------------------------
 
 
+_NUMERIC = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+
+
 def _num(value: Any) -> float | None:
+    """A number, or numeric text (ASCII digits only: "5", "-1.5"); otherwise None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         return value
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
+    if isinstance(value, str) and _NUMERIC.match(value):
+        return float(value)
     return None
 
 
 def _equal(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None
-    if isinstance(a, (int, float)) != isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
-        na, nb = _num(a), _num(b)
-        return na is not None and nb is not None and na == nb
-    return a == b
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)
+                and all(_equal(x, y) for x, y in zip(a, b)))
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b  # codes compare as written: '5' is not '5.0'
+    na, nb = _num(a), _num(b)
+    return na is not None and nb is not None and na == nb
 
 
 def _order(op: str, a: Any, b: Any) -> bool:
     if a is None or b is None or isinstance(a, bool) or isinstance(b, bool):
         return False
-    if isinstance(a, str) and isinstance(b, str):
-        pass
+    if isinstance(a, str) and isinstance(b, str) and (_num(a) is None or _num(b) is None):
+        pass  # text compares as text
     else:
         a, b = _num(a), _num(b)
         if a is None or b is None:

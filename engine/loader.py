@@ -105,7 +105,8 @@ def check_text(text: str, *, path: str = "<string>", expect: str | None = None,
                                 conv.subjects.get((node.start_mark.line + 1, node.start_mark.column + 1), ""),
                                 message or str(e)))
         return _result(path, None, diags)
-    ctx = Context(path, conv.nodes, conv.key_nodes, conv.broken_ids, base_dir=base_dir)
+    ctx = Context(path, conv.nodes, conv.key_nodes, conv.broken_ids, base_dir=base_dir,
+                  broken_levels=conv.broken_levels)
     if isinstance(doc, Questionnaire):
         check_questionnaire(doc, ctx)
     elif isinstance(doc, Policy):

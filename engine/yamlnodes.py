@@ -45,17 +45,45 @@ def _diag(code: str, path: str, node: Node | None, subject: str, message: str, f
     return Diagnostic(code, path, line, col, subject, message, fix)
 
 
+MAX_DEPTH = 100
+
+
+def _prescan(text: str, path: str) -> list[Diagnostic]:
+    """Walk the event stream (no recursion) before composing: refuse nesting deeper than
+    MAX_DEPTH (the C composer would overflow its stack) and anchors or aliases (a few lines of
+    aliases can expand to gigabytes)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return [_diag("Y003", path, None, "", f"YAML nested more than {MAX_DEPTH} levels deep",
+                                  mark=event.start_mark)]
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return [_diag("Y004", path, None, "", "anchors and aliases (& and *) are not supported",
+                              "write the values out", mark=event.start_mark)]
+    except yaml.YAMLError as e:
+        return [_yaml_error(e, path, text)]
+    return []
+
+
 def compose(text: str, path: str) -> tuple[Node | None, list[Diagnostic]]:
     """Compose one YAML document; return its root node (None if unusable) and diagnostics."""
+    pre = _prescan(text, path)
+    if pre:
+        return None, pre
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.composer.ComposerError as e:
         if "single document" in str(e.problem or "") + str(e.context or ""):
             return None, [_diag("Y004", path, None, "", "a file holds one document; found a second one",
                                 "remove the '---' line or split the file", mark=e.problem_mark)]
-        return None, [_yaml_error(e, path)]
+        return None, [_yaml_error(e, path, text)]
     except yaml.YAMLError as e:
-        return None, [_yaml_error(e, path)]
+        return None, [_yaml_error(e, path, text)]
     except RecursionError:
         return None, [_diag("Y003", path, None, "", "YAML nested too deeply")]
     if root is None:
@@ -63,13 +91,16 @@ def compose(text: str, path: str) -> tuple[Node | None, list[Diagnostic]]:
     return root, _check(root, path)
 
 
-def _yaml_error(e: yaml.YAMLError, path: str) -> Diagnostic:
+def _yaml_error(e: yaml.YAMLError, path: str, text: str = "") -> Diagnostic:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     problem = getattr(e, "problem", None) or str(e).splitlines()[0]
     context = getattr(e, "context", None)
     message = f"{problem}" + (f" ({context})" if context else "")
     fix = None
-    if "found character '\\t'" in message:
+    char = ""
+    if mark is not None and getattr(mark, "index", None) is not None and 0 <= mark.index < len(text):
+        char = text[mark.index]
+    if "'\\t'" in message or char == "\t":
         fix = "indent with spaces, not tabs"
     elif "mapping values are not allowed" in message:
         fix = "quote a value that contains ': '"

@@ -216,7 +216,7 @@ class AhpWeights(_WeightsBase, tag="ahp", kw_only=True):
 
     order: list[Id] | None = None
     matrix: list[list[Judgement]] | None = None
-    experts: list[list[list[Judgement]]] | None = None
+    experts: Annotated[list[list[list[Judgement]]], Meta(min_length=1)] | None = None
 
 
 class EntropyWeights(_WeightsBase, tag="entropy", kw_only=True):

@@ -22,6 +22,7 @@ class Context:
     key_nodes: dict[tuple, Node]
     broken_ids: set[str] = field(default_factory=set)
     base_dir: FsPath | None = None
+    broken_levels: set[int] = field(default_factory=set)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def position(self, where: tuple, *, key: bool = False) -> tuple[int, int]:

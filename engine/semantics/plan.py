@@ -21,10 +21,18 @@ def read_margin_csv(path: Path, ctx: Context, subject: str) -> dict[str, float] 
     shown = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        ctx.report_at("L003", shown, 1, 1, subject, f"cannot read the margin file: {e.__class__.__name__}")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        ctx.report_at("L003", shown, line, 1, subject, "the margin file is not UTF-8 text", "save it as UTF-8")
         return None
-    rows = list(csv.reader(io.StringIO(text)))
+    except OSError as e:
+        ctx.report_at("L003", shown, 1, 1, subject, f"cannot read the margin file: {e.strerror or e}")
+        return None
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as e:
+        ctx.report_at("L003", shown, 1, 1, subject, f"the margin file is not valid CSV ({e})")
+        return None
     if not rows or [c.strip() for c in rows[0]][:2] != ["code", "count"]:
         ctx.report_at("L003", shown, 1, 1, subject, "the first row must be the header 'code,count'")
         return None

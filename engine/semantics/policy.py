@@ -18,10 +18,21 @@ def check_policy(p: Policy, ctx: Context) -> None:
             ctx.report("P001", ("levels", i, "level"), subject, f"level {lv.level} is defined twice (also on line {line})")
         else:
             defined[lv.level] = i
-    missing = [lv for lv in LEVELS if lv not in defined]
+    missing = [lv for lv in LEVELS if lv not in defined and lv not in ctx.broken_levels]
     if missing:
-        ctx.report("P001", ("levels",), subject, f"levels {', '.join(map(str, missing))} are not defined; "
+        ctx.report("P001", ("levels",), subject, f"level{'s' if len(missing) > 1 else ''} "
+                   f"{', '.join(map(str, missing))} {'are' if len(missing) > 1 else 'is'} not defined; "
                    "define 5 (非常满意) to 1 (非常不满意) once each")
+    # a better level never in a worse bucket
+    rank = {"good": 2, "neutral": 1, "bad": 0}
+    ordered = sorted(p.levels, key=lambda lv: lv.level)
+    for lo, hi in zip(ordered, ordered[1:]):
+        if rank[lo.bucket] > rank[hi.bucket] or lo.points > hi.points:
+            i = p.levels.index(hi)
+            ctx.report("P001", ("levels", i, "bucket"), subject,
+                       f"level {hi.level} ({hi.bucket}, {hi.points:g} points) ranks below level {lo.level} "
+                       f"({lo.bucket}, {lo.points:g} points)", "a higher level must be in the same or a better "
+                       "bucket and score at least as many points")
     buckets = {lv.bucket for lv in p.levels}
     for b in ("good", "bad"):
         if b not in buckets:
@@ -43,8 +54,16 @@ def check_policy(p: Policy, ctx: Context) -> None:
                            "would be ambiguous", "map each code to a different level")
             else:
                 by_level[level] = code
-            if level not in defined:
+            if level not in defined and level not in ctx.broken_levels:
                 ctx.report("P003", where + ("levels", code), asub, f"level {level} is not defined in levels")
+        by_channel: dict[str, str] = {}
+        for code, channel in ad.channels.items():
+            if channel in by_channel:
+                ctx.report("P002", where + ("channels", code), asub,
+                           f"codes '{by_channel[channel]}' and '{code}' both mean channel {channel}; a code sent "
+                           "back would be ambiguous", "map each code to a different channel")
+            else:
+                by_channel[channel] = code
         lacking = [lv for lv in LEVELS if lv not in by_level]
         if lacking:
             ctx.report("P002", where + ("levels",), asub,
@@ -58,7 +77,7 @@ def check_policy(p: Policy, ctx: Context) -> None:
             ctx.report("D002", where + ("code",), subject, f"reason tag code '{tag.code}' is already used on line {line}")
         tags.setdefault(tag.code, ti)
         for k, level in enumerate(tag.levels):
-            if level not in defined:
+            if level not in defined and level not in ctx.broken_levels:
                 ctx.report("P003", where + ("levels", k), subject,
                            f"reason tag '{tag.code}' names level {level}, which is not defined")
 
@@ -68,7 +87,8 @@ def check_policy(p: Policy, ctx: Context) -> None:
                    "add level: (e.g. 3 for 基本满意) or set enabled: false")
     elif d.level is not None:
         if d.level not in defined:
-            ctx.report("P003", ("default_rating", "level"), subject, f"default level {d.level} is not defined")
+            if d.level not in ctx.broken_levels:
+                ctx.report("P003", ("default_rating", "level"), subject, f"default level {d.level} is not defined")
         elif p.levels[defined[d.level]].bucket == "bad":
             ctx.report("P005", ("default_rating", "level"), subject,
                        f"the default rating is level {d.level}, a bad rating; a default must never be bad "
@@ -77,15 +97,18 @@ def check_policy(p: Policy, ctx: Context) -> None:
             ctx.report("P005", ("default_rating", "level"), subject, "a level is given but the default is disabled",
                        "remove level: or set enabled: true")
     for k, level in enumerate(p.recheck.reopen_levels):
-        if level not in defined:
+        if level not in defined and level not in ctx.broken_levels:
             ctx.report("P003", ("recheck", "reopen_levels", k), subject, f"level {level} is not defined")
 
+    if p.recheck.enabled and p.recheck.within is None:
+        ctx.report("S003", ("recheck",), subject, "recheck is enabled but has no 'within:' deadline",
+                   "add within: {days: 5, calendar: working}")
     dl = p.deadlines
     chain = [("assignment", dl.assignment), ("callback", dl.callback), ("rectification", dl.rectification)]
     chain2 = [("callback", dl.callback), ("feedback", dl.feedback)]
     for seq in (chain, chain2):
         for (a_name, a), (b_name, b) in zip(seq, seq[1:]):
-            if a.calendar == b.calendar and a.days > b.days:
+            if (a.days > b.days if a.calendar == b.calendar else a.approx_natural_days() > b.approx_natural_days()):
                 ctx.report("P004", ("deadlines", b_name, "days"), subject,
                            f"{b_name} is due in {b.days} {b.calendar} days, before {a_name} ({a.days} {a.calendar} "
                            "days)", f"give {b_name} at least {a.days} days")

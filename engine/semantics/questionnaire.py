@@ -165,7 +165,8 @@ def _check_questions(q: Questionnaire, ctx: Context) -> None:
             kind = question.kind
             if isinstance(question, (SingleQuestion, MultiQuestion)):
                 _duplicate_codes([c.code for c in question.choices], where + ("choices",), "code", subject, ctx)
-            if kind in ("scale", "matrix") and question.scale not in scale_ids:
+            if kind in ("scale", "matrix") and question.scale not in scale_ids \
+                    and question.scale not in ctx.broken_ids:
                 defined = ", ".join(scale_ids) or "none"
                 ctx.report("Q001", where + ("scale",), subject,
                            f"scale '{question.scale}' is not defined (defined: {defined})",
@@ -267,6 +268,20 @@ def _check_expressions(q: Questionnaire, elements: list[_Element], ctx: Context)
             return by_id[a.question].choices
         return None
 
+    def choices_of(target: str) -> tuple[str, ...] | None:
+        if target in by_id:
+            el = by_id[target]
+            codes = el.choices
+            if codes is not None and el.kind in ("single", "multi"):
+                q = _get(q_root, el.where)
+                if getattr(q, "other", False):
+                    codes = codes + ("other",)
+            return codes
+        if target in attributes:
+            return attr_choices(target)
+        return None
+
+    q_root = q
     edges: dict[str, list[tuple[str, ex.Name, tuple]]] = {}  # show_if graph: element -> referenced
 
     def check(e: _Element, key: str, text: str, this_allowed: bool) -> None:
@@ -287,18 +302,32 @@ def _check_expressions(q: Questionnaire, elements: list[_Element], ctx: Context)
                 what = "a section, which has no value" if node.id in sections else "not a question or attribute"
                 ctx.report_expression(where, e.subject, ExpressionError(
                     "E002", f"'{node.id}' is {what}", node.column, did_you_mean(node.id, known)))
+            elif isinstance(node, ex.Name) and node.id in by_id and by_id[node.id].kind == "matrix":
+                items = [x.id for x in elements if x.parent == node.id and x.kind == "matrix_item"]
+                ctx.report_expression(where, e.subject, ExpressionError(
+                    "E005", f"'{node.id}' is a matrix, which has no value of its own", node.column,
+                    f"use one of its items: {', '.join(items[:4])}{', ...' if len(items) > 4 else ''}"))
+            elif isinstance(node, ex.Name) and key in ("constraint", "expression") and node.id in by_id:
+                target = by_id[node.id]
+                if node.id == e.id and key == "expression":
+                    ctx.report_expression(where, e.subject, ExpressionError(
+                        "E004", f"the expression of '{e.id}' uses its own value", node.column))
+                elif target.order > e.order:
+                    ctx.report_expression(where, e.subject, ExpressionError(
+                        "E003", f"{key} uses '{node.id}', which is asked later", node.column),
+                        fix="use only answers given before this question")
+            if isinstance(node, ex.Binary) and node.op in ("==", "!=", "in", "not in"):
+                _check_literal_codes(node, e, where, ctx, choices_of)
             if isinstance(node, ex.Call) and node.function == "selected" and isinstance(node.args[0], (ex.Name, ex.This)):
                 target = e.id if isinstance(node.args[0], ex.This) else node.args[0].id
-                if target in by_id:
-                    choices = by_id[target].choices
-                elif target in attributes:
-                    choices = attr_choices(target)
-                else:
+                if target not in by_id and target not in attributes:
                     continue
+                choices = choices_of(target)
                 code = node.args[1].value  # type: ignore[union-attr]
                 if choices is None:
-                    ctx.report_expression(where, e.subject, ExpressionError(
-                        "E005", f"selected() needs a question with choices; '{target}' has none", node.column))
+                    if target not in ctx.broken_ids:
+                        ctx.report_expression(where, e.subject, ExpressionError(
+                            "E005", f"selected() needs a question with choices; '{target}' has none", node.column))
                 elif code not in choices:
                     ctx.report_expression(where, e.subject, ExpressionError(
                         "E005", f"'{code}' is not a code of '{target}' (codes: {', '.join(choices)})",
@@ -313,6 +342,24 @@ def _check_expressions(q: Questionnaire, elements: list[_Element], ctx: Context)
             if text is not None:
                 check(e, key, text, this_allowed=(key == "constraint"))
     _check_order(elements, edges, ctx)
+
+
+def _check_literal_codes(node: ex.Binary, e: _Element, where: tuple, ctx: Context, choices_of) -> None:
+    """`q == 'x'` and `q in ['x', 'y']`: every quoted text must be a code of q."""
+    pairs = [(node.left, node.right), (node.right, node.left)] if node.op in ("==", "!=") else [(node.left, node.right)]
+    for side, other in pairs:
+        if not isinstance(side, (ex.Name, ex.This)):
+            continue
+        target = e.id if isinstance(side, ex.This) else side.id
+        choices = choices_of(target)
+        if choices is None:
+            continue
+        literals = [other] if isinstance(other, ex.Literal) else list(other.items) if isinstance(other, ex.ListExpr) else []
+        for lit in literals:
+            if isinstance(lit, ex.Literal) and isinstance(lit.value, str) and lit.value not in choices:
+                ctx.report_expression(where, e.subject, ExpressionError(
+                    "E005", f"'{lit.value}' is not a code of '{target}' (codes: {', '.join(choices)})", lit.column,
+                    did_you_mean(lit.value, choices)))
 
 
 def _get(root: Any, where: tuple) -> Any:
@@ -503,6 +550,10 @@ def _check_ahp(w: AhpWeights, children: list[str], where: tuple, subject: str, c
                     ctx.report("I003", mwhere + (i, j), subject, f"entry ({i + 1},{j + 1}) '{m[i][j]}' is not a "
                                "positive number or fraction")
                     ok = False
+                elif not (1 / 9 - 1e-9 <= a[i][j] <= 9 + 1e-9):
+                    ctx.report("I003", mwhere + (i, j), subject, f"entry ({i + 1},{j + 1}) '{m[i][j]}' is outside "
+                               "Saaty's scale 1/9 .. 9")
+                    ok = False
         if not ok:
             continue
         for i in range(n):
@@ -535,7 +586,7 @@ def _check_ahp(w: AhpWeights, children: list[str], where: tuple, subject: str, c
 
 def _reciprocal(v: float | str) -> str:
     x = judgement_value(v)
-    if x != x or x <= 0:
+    if x != x or x <= 0 or not (1e-6 < x < 1e6):
         return "the reciprocal"
     if x >= 1 and float(x).is_integer():
         return f'"1/{int(x)}"'

@@ -186,3 +186,121 @@ def test_mutated_documents_never_raise(mutations):
 def test_structured_random_documents_never_raise(body, kind):
     doc = {"kind": kind, **body} if isinstance(body, dict) else {"kind": kind, "x": body}
     check_text(msgspec.json.encode(doc).decode(), path="random.yaml")
+
+
+# ---- hostile and unlucky input (found in review) -------------------------------------------------
+
+HEAD = PLANTED.split("sections:")[0]
+
+
+def codes_of(text: str) -> list[str]:
+    return sorted(d.code for d in check_text(text, path="x.yaml").diagnostics)
+
+
+def test_deep_nesting_is_a_diagnostic_not_a_crash():
+    text = "kind: survey\nsections: " + "[" * 30000 + "]" * 30000 + "\n"
+    assert codes_of(text) == ["Y003"]
+
+
+def test_anchors_and_aliases_are_refused_before_they_expand():
+    bomb = "kind: survey\na: &a [1, 1, 1]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n"
+    assert codes_of(bomb) == ["Y004"]
+
+
+def test_huge_numbers_are_diagnostics():
+    text = HEAD + """sections:
+  - id: s1
+    title: {zh: 一}
+    questions:
+      - {id: q1, kind: number, label: {zh: 年龄}, min: %s}
+""" % ("1" + "0" * 400)
+    assert codes_of(text) == ["S004"]
+
+
+def test_ahp_judgements_outside_saatys_scale():
+    text = HEAD.replace('id: planted', 'id: t') + """sections:
+  - id: s1
+    title: {zh: 一}
+    questions:
+      - {id: q1, kind: scale, label: {zh: 一}, scale: sat5}
+      - {id: q2, kind: scale, label: {zh: 二}, scale: sat5}
+indicators:
+  dimensions:
+    - id: dim_a
+      label: {zh: 甲}
+      indicators:
+        - id: ind_a
+          label: {zh: 甲一}
+          items: [q1, q2]
+          weights: {kind: ahp, matrix: [[1, 5.0e-324], [1, 1]]}
+"""
+    assert "I003" in codes_of(text)
+
+
+def test_huge_csv_field_is_a_diagnostic(tmp_path):
+    from tests.engine.test_diagnostics import PLAN_HEAD, QUESTIONNAIRE_FOR_PLAN
+    (tmp_path / "q.yaml").write_text(QUESTIONNAIRE_FOR_PLAN, encoding="utf-8")
+    (tmp_path / "g.csv").write_text("code,count\n" + "a" * 200_000 + ",1\n", encoding="utf-8")
+    plan = tmp_path / "p.yaml"
+    plan.write_text(PLAN_HEAD + "weighting:\n  method: rake\n  margins:\n    - {variable: gender, csv: g.csv}\n",
+                    encoding="utf-8")
+    assert [d.code for d in check_file(plan).diagnostics] == ["L003"]
+
+
+def test_a_wrong_type_at_the_top_does_not_hide_the_other_mistakes():
+    text = PLANTED.replace('version: "1"', "version: 1.0")
+    codes = codes_of(text)
+    assert codes.count("S002") == 1 and {"S001", "Q001", "E002", "Y002", "D001"} <= set(codes)
+
+
+def test_a_dropped_section_does_not_cascade():
+    text = PLANTED.replace("    title: {zh: 第一页}\n", "")
+    # the section is dropped; its questions' own mistakes wait for the next run, but nothing
+    # that refers to them is reported as dangling
+    assert codes_of(text) == ["S001", "S003", "Y002"]
+
+
+def test_quoted_codes_in_comparisons_are_checked():
+    text = PLANTED.replace("q_servce == '1'", "q_visit == 'yes' and q_service in ['5', '7']") \
+        .replace("scale: agree7", "scale: sat5").replace("code: no,", 'code: "no",') \
+        .replace("- id: q_staff                     #! D001 question 'q_staff'", "- id: q_other")
+    diags = [d for d in check_text(text).diagnostics if d.code == "E005"]
+    assert [d.message.split(" (")[0] for d in diags] == ["'7' is not a code of 'q_service'"]
+
+
+def test_calculate_may_not_look_ahead_or_at_itself():
+    text = HEAD + """sections:
+  - id: s1
+    title: {zh: 一}
+    questions:
+      - {id: c1, kind: calculate, label: {zh: 计算}, expression: "q1 * 2"}
+      - {id: c2, kind: calculate, label: {zh: 计算}, expression: "c2 + 1"}
+      - {id: q1, kind: number, label: {zh: 数}}
+"""
+    assert codes_of(text) == ["E003", "E004"]
+
+
+def test_channel_codes_must_be_one_to_one():
+    from tests.engine.test_diagnostics import policy
+    text = policy("""\
+        adapters:
+          - id: a
+            levels: {"1": 5, "2": 4, "3": 3, "4": 2, "5": 1}
+            channels: {"1": pc, "2": pc}
+        """)
+    assert codes_of(text) == ["P002"]
+
+
+def test_ids_with_a_trailing_newline_are_refused():
+    text = PLANTED.replace("id: q_why", 'id: "q_why\\n"')
+    assert "S004" in codes_of(text)
+
+
+def test_packaging_finds_every_package(root):
+    import tomllib
+    conf = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert isinstance(conf["packages"], dict) and "find" in conf["packages"], \
+        "list packages with packages.find so that new subpackages ship"
+    from setuptools import find_packages
+    found = set(find_packages(str(root), include=conf["packages"]["find"]["include"]))
+    assert {"engine", "engine.schema", "engine.semantics", "scoring", "reports", "questionnaires"} <= found
