@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Sequence
 
 import numpy as np
@@ -30,6 +31,20 @@ __all__ = ["Design", "Stage", "survey_design", "LONELY_PSU", "PostStratification
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 
 
+def factorize(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, code of each value): np.unique(return_inverse) in linear time
+    for small non-negative integers, which is what ids and codes usually are."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind in "iu" and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo >= 0 and hi < max(4 * arr.size, 1 << 16):
+            present = np.bincount(arr, minlength=hi + 1) > 0
+            mapping = np.cumsum(present) - 1
+            return np.flatnonzero(present).astype(arr.dtype), mapping[arr].astype(np.int64)
+    labels, codes = np.unique(arr, return_inverse=True)
+    return labels, codes.astype(np.int64).ravel()
+
+
 def _codes(values: Any, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(values)
     if arr.ndim != 1 or arr.shape[0] != n:
@@ -38,8 +53,7 @@ def _codes(values: Any, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{name} has missing values")
     if arr.dtype == object and any(v is None for v in arr):
         raise ValueError(f"{name} has missing values")
-    labels, codes = np.unique(arr, return_inverse=True)
-    return labels, codes.astype(np.int64).ravel()
+    return factorize(arr)
 
 
 def _combine(*codes: np.ndarray) -> np.ndarray:
@@ -47,8 +61,7 @@ def _combine(*codes: np.ndarray) -> np.ndarray:
     key = np.zeros(codes[0].shape[0], dtype=np.int64)
     for c in codes:
         key = key * (int(c.max()) + 1 if c.size else 1) + c
-    _, inverse = np.unique(key, return_inverse=True)
-    return inverse.astype(np.int64).ravel()
+    return factorize(key)[1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +90,29 @@ class PostStratification:
 class Raking:
     margins: tuple[tuple[np.ndarray, np.ndarray], ...]  # (category codes, weights after that step)
     passes: int = 10
+
+    @cached_property
+    def parts(self) -> tuple:
+        """Basis of the correction (n x K sparse), group-mean operators, counts, offsets and
+        the operators applied to the basis: independent of the statistic, made once."""
+        ops, counts, offsets = [], [], [0]
+        n = self.margins[0][0].shape[0]
+        for codes, psw in self.margins:
+            m = int(codes.max()) + 1
+            inv = np.divide(1.0, psw, out=np.zeros_like(psw, dtype=float), where=psw != 0)
+            ops.append(_scaled_group_op(codes, m, inv))
+            counts.append(np.bincount(codes, minlength=m).astype(float))
+            offsets.append(offsets[-1] + m)
+        # one row per respondent, one entry per margin: build the CSR arrays directly
+        k = len(self.margins)
+        indices = np.empty((n, k), dtype=np.int64)
+        data = np.empty((n, k))
+        for j, (codes, psw) in enumerate(self.margins):
+            indices[:, j] = codes + offsets[j]
+            data[:, j] = psw
+        B = sp.csr_matrix((data.ravel(), indices.ravel(), np.arange(0, n * k + 1, k)), shape=(n, offsets[-1]))
+        H = [_dense(op @ B) for op in ops]
+        return B, ops, counts, offsets, H
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,8 +224,8 @@ def survey_design(*, psu: Any = None, strata: Any = None, sampling_weights: Any 
         else:
             slabels, st = _codes(stratas[k], f"strata (stage {k + 1})", n)
         if k == 0 and not nest and stratas[k] is not None and ids[k] is not None:
-            pairs = np.unique(np.stack([cl, st], axis=1), axis=0)
-            if np.unique(pairs[:, 0]).shape[0] != pairs.shape[0]:
+            pairs = factorize(cl * (int(st.max()) + 1) + st)[0] // (int(st.max()) + 1)
+            if np.unique(pairs).shape[0] != pairs.shape[0]:
                 raise ValueError("psu ids are repeated in different strata; pass nest=True if ids are only "
                                  "unique within strata")
         stratum = _combine(parent, st)
@@ -347,26 +383,16 @@ def _residualise(X: Any, calibrations: Sequence[Calibration]) -> _LowRank:
         elif isinstance(cal, Raking):
             # The correction of every pass lies in the span of psw_m * 1[category]: iterate
             # on the coefficients only (small matrices), as R's 10 passes over the margins.
-            blocks, ops, counts, offsets = [], [], [], [0]
-            for codes, psw in cal.margins:
-                m = int(codes.max()) + 1
-                blocks.append(_indicator(codes, np.asarray(psw, float), m))
-                inv = np.divide(1.0, psw, out=np.zeros_like(psw, dtype=float), where=psw != 0)
-                ops.append(_scaled_group_op(codes, m, inv))
-                counts.append(np.bincount(codes, minlength=m).astype(float))
-                offsets.append(offsets[-1] + m)
-            B = sp.hstack(blocks, format="csr")
+            B, ops, counts, offsets, H = cal.parts
             K = offsets[-1]
             C = np.zeros((K, d))
             G = []
-            H = []
             for op in ops:
                 g = _dense(op @ X)
                 sub = low.left(op)
                 if sub is not None:
                     g = g - sub
                 G.append(g)
-                H.append(_dense(op @ B))
             for _ in range(cal.passes):
                 for j in range(len(ops)):
                     means = (G[j] - H[j] @ C) / counts[j][:, None]

@@ -135,20 +135,28 @@ def means(columns: Mapping[str, Any], design: Design, *, domain: Any = None) -> 
     names = tuple(columns)
     if not names:
         raise ValueError("columns must name at least one variable")
-    Y = np.column_stack([_column(columns[k], design, k) for k in names])
+    n = design.n
+    # One n x p work array: the data, then (in place) the influence values.
+    Y = np.empty((n, len(names)))
+    for j, k in enumerate(names):
+        Y[:, j] = _column(columns[k], design, k)
     dom = _mask(domain, design)
-    use = dom[:, None] & ~np.isnan(Y) & (design.sampling_weights > 0)[:, None]
-    w = np.where(use, design.sampling_weights[:, None], 0.0)
-    W = w.sum(axis=0)
-    Yu = np.where(use, Y, 0.0)
-    avg = np.divide((w * Yu).sum(axis=0), W, out=np.full(W.shape, np.nan), where=W > 0)
-    infl = w * (Yu - np.nan_to_num(avg)) / np.where(W > 0, W, 1.0)
-    del Yu
-    V = design.variance(infl)
-    missing = int((dom[:, None] & np.isnan(Y)).sum())
+    w = np.asarray(design.sampling_weights, dtype=float)
+    use = ~np.isnan(Y)
+    missing = int((dom[:, None] & ~use).sum())
+    use &= (dom & (w > 0))[:, None]
+    np.copyto(Y, 0.0, where=~use)
+    W = np.array([w @ use[:, j] for j in range(Y.shape[1])], dtype=float)
+    avg = np.divide(w @ Y, W, out=np.full(W.shape, np.nan), where=W > 0)
+    Y -= np.nan_to_num(avg)
+    Y *= w[:, None]
+    Y /= np.where(W > 0, W, 1.0)
+    np.copyto(Y, 0.0, where=~use)
+    V = design.variance(Y)
+    rows = use.any(axis=1)
     return EstimateSet(names=names, values=tuple(float(v) for v in avg),
                        covariance=tuple(tuple(float(c) for c in row) for row in V),
-                       df=degrees_of_freedom(design, use.any(axis=1)), n=int(use.any(axis=1).sum()),
+                       df=degrees_of_freedom(design, rows), n=int(rows.sum()),
                        notes=_notes(design, missing))
 
 

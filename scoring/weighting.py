@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ._results import WeightingRecord
-from .design import Design, Greg, PostStratification, Raking
+from .design import Design, Greg, PostStratification, Raking, factorize
 
 __all__ = ["poststratify", "rake", "calibrate", "trim_weights", "CALIBRATION_FUNCTIONS"]
 
@@ -26,8 +26,7 @@ def _cells(labels: Any, population: Mapping[Any, float], weights: np.ndarray, *,
     arr = np.asarray(labels)
     if arr.shape != weights.shape:
         raise ValueError(f"{what} must be one value per respondent ({weights.shape[0]}); got shape {arr.shape}")
-    uniq, codes = np.unique(arr, return_inverse=True)
-    codes = codes.ravel()
+    uniq, codes = factorize(arr)
     sample = np.bincount(codes, weights=weights, minlength=uniq.shape[0])
     keyed = {str(k): float(v) for k, v in population.items()}
     pop = np.empty(uniq.shape[0])
@@ -79,12 +78,12 @@ def rake(design: Design, margins: Sequence[tuple[Any, Mapping[Any, float]]], *, 
         raise ValueError(f"max_iterations must be at least 1; got {max_iterations}")
     start = design
     eps = epsilon * float(np.sum(design.sampling_weights)) if epsilon < 1 else float(epsilon)
+    cells = [_cells(labels, population, design.sampling_weights, what=f"margin {k + 1}")[:2]
+             for k, (labels, population) in enumerate(margins)]
     cross = np.zeros(design.n, dtype=np.int64)
-    for labels, _ in margins:
-        _, c = np.unique(np.asarray(labels), return_inverse=True)
-        cross = cross * (int(c.max()) + 1) + c.ravel()
-    _, cross = np.unique(cross, return_inverse=True)
-    cross = cross.ravel()
+    for codes, _ in cells:
+        cross = cross * (int(codes.max()) + 1) + codes
+    cross = factorize(cross)[1]
     m = int(cross.max()) + 1
     old = np.bincount(cross, weights=design.sampling_weights, minlength=m)
     current = design
@@ -94,8 +93,7 @@ def rake(design: Design, margins: Sequence[tuple[Any, Mapping[Any, float]]], *, 
     while sweeps < max_iterations:
         terms = []
         w = current.sampling_weights
-        for labels, population in margins:
-            codes, pop, _ = _cells(labels, population, w, what="margin")
+        for codes, pop in cells:
             sample = np.bincount(codes, weights=w, minlength=pop.shape[0])
             reweight = np.divide(pop, sample, out=np.zeros_like(pop), where=sample != 0)
             w = w * reweight[codes]
@@ -109,8 +107,7 @@ def rake(design: Design, margins: Sequence[tuple[Any, Mapping[Any, float]]], *, 
             break
         old = new
     errors = []
-    for labels, population in margins:
-        codes, pop, _ = _cells(labels, population, current.sampling_weights, what="margin")
+    for codes, pop in cells:
         errors.append(float(np.max(np.abs(np.bincount(codes, weights=current.sampling_weights,
                                                        minlength=pop.shape[0]) - pop))))
     notes = () if converged else (f"raking did not converge in {max_iterations} sweeps "
