@@ -155,12 +155,15 @@ def _minres_one_factor(r: np.ndarray) -> np.ndarray:
 
 
 def omega_total(items: Any) -> OmegaResult:
-    """McDonald's omega total from a one-factor minimum-residual solution on the correlations:
-    (sum l)^2 / ((sum l)^2 + sum(1 - l^2))."""
+    """McDonald's omega total from a one-factor minimum-residual solution on the correlations,
+    as R ``psych::omega(nfactors = 1)``: items loading negatively are reflected, then
+    omega = (sum(D R D) - sum(1 - l^2)) / sum(D R D) with D = diag(sign l)."""
     x = complete_rows(items)
     r = np.corrcoef(x, rowvar=False)
     lv = _minres_one_factor(r)
+    key = np.where(lv < 0, -1.0, 1.0)
+    m = r * np.outer(key, key)
     u = 1 - np.square(lv)
-    s = lv.sum() ** 2
-    return OmegaResult(omega_total=float(s / (s + u.sum())), loadings=tuple(float(v) for v in lv),
+    vt = m.sum()
+    return OmegaResult(omega_total=float((vt - u.sum()) / vt), loadings=tuple(float(v) for v in np.abs(lv)),
                        uniquenesses=tuple(float(v) for v in u), n=int(x.shape[0]))

@@ -1,0 +1,172 @@
+"""Evaluation statistics against R: psych (alpha, KMO, Bartlett, omega), survey's svycontrast
+for indices, kruskal.test / wilcox.test, and LMG by all subsets.
+
+Reference numbers: tests/scoring/fixtures/r_eval.json from fixtures/make_r_fixtures_eval.R
+(R 4.2.2, psych 2.2.9, survey 4.1.1); each case there holds the R call.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+import scoring as sc
+from scoring import compare, drivers, reliability
+from scoring.index import TreeNode, index_tree, index_tree_by
+from tests.scoring._data import FIXTURES, dataset
+
+REL = 1e-6
+
+
+@lru_cache(maxsize=None)
+def cases() -> dict:
+    return json.loads((FIXTURES / "r_eval.json").read_text(encoding="utf-8"))["cases"]
+
+
+def table(name: str) -> tuple[list[str], np.ndarray]:
+    with open(FIXTURES / f"{name}.csv", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    return rows[0], np.array([[float(v) for v in r] for r in rows[1:]])
+
+
+@pytest.mark.parametrize("ds", ["attitude", "bfi10"])
+def test_alpha_matches_psych(ds):
+    _, x = table(ds)
+    r = cases()[f"{ds}_alpha"]  # psych::alpha(X)
+    a = reliability.cronbach_alpha(x)
+    np.testing.assert_allclose([a.alpha, a.standardized_alpha, a.average_r],
+                               [r["raw_alpha"], r["std_alpha"], r["average_r"]], rtol=REL)
+    np.testing.assert_allclose(a.alpha_if_deleted, r["alpha_if_deleted"], rtol=REL)
+    np.testing.assert_allclose(a.standardized_alpha_if_deleted, r["std_alpha_if_deleted"], rtol=REL)
+    np.testing.assert_allclose(a.item_rest_correlation, r["r_drop"], rtol=REL)
+    ci = a.confidence_interval(0.95)  # psych::alpha.ci (Feldt)
+    np.testing.assert_allclose([ci.low, ci.high], [r["feldt_lower"], r["feldt_upper"]], rtol=REL)
+
+
+@pytest.mark.parametrize("ds", ["attitude", "bfi10"])
+def test_kmo_and_bartlett_match_psych(ds):
+    _, x = table(ds)
+    k = reliability.kmo(x)
+    r = cases()[f"{ds}_kmo"]  # psych::KMO(X)
+    np.testing.assert_allclose(k.overall, r["msa"], rtol=REL)
+    np.testing.assert_allclose(k.per_item, r["msai"], rtol=REL)
+    b = reliability.bartlett_sphericity(x)
+    r = cases()[f"{ds}_bartlett"]  # psych::cortest.bartlett(cor(X), n = nrow(X))
+    np.testing.assert_allclose([b.statistic, b.df], [r["chisq"], r["df"]], rtol=REL)
+    assert b.p_value == pytest.approx(r["p_value"], rel=REL, abs=1e-300)
+
+
+@pytest.mark.parametrize("ds", ["attitude", "bfi10"])
+def test_omega_total_matches_psych(ds):
+    _, x = table(ds)
+    r = cases()[f"{ds}_omega"]  # psych::omega(X, nfactors=1, fm="minres")
+    o = reliability.omega_total(x)
+    # psych's optim stops about 1e-6 short of the minres optimum (see the fixture's note).
+    assert o.omega_total == pytest.approx(r["omega_tot"], abs=1e-5)
+
+
+def _api_items(d):
+    return {"s1": d["api00"] / 10, "s2": d["api99"] / 10, "s3": np.minimum(100, d["meals"])}
+
+
+NODES = [TreeNode("index", ("s1", "s2", "s3"), (0.5, 0.3, 0.2))]
+
+
+def test_index_se_equals_svycontrast():
+    d = dataset("apistrat")
+    design = sc.survey_design(strata=d["stype"], sampling_weights=d["pw"], fpc=d["fpc"])
+    got = index_tree(_api_items(d), design, NODES)["index"]
+    r = cases()["index_svycontrast"]  # svycontrast(svymean(~s1+s2+s3, dstrat), c(.5,.3,.2))
+    np.testing.assert_allclose([got.value, got.std_error], [r["value"], r["se"]], rtol=1e-8)
+    dom = index_tree_by(_api_items(d), design, NODES, d["stype"])["index"]["E"]
+    r = cases()["index_svycontrast_by"]  # the same on subset(dstrat, stype=="E")
+    np.testing.assert_allclose([dom.value, dom.std_error], [r["value"], r["se"]], rtol=1e-8)
+
+
+def test_index_se_on_a_raked_design_equals_svycontrast():
+    d = dataset("apiclus1")
+    design = sc.rake(sc.survey_design(psu=d["dnum"], sampling_weights=d["pw"], fpc=d["fpc"]),
+                     [(d["stype"], {"E": 4421, "H": 755, "M": 1018}), (d["sch.wide"], {"No": 1072, "Yes": 5122})])
+    got = index_tree(_api_items(d), design, NODES)["index"]
+    r = cases()["index_rake_svycontrast"]  # svycontrast(svymean(~s1+s2+s3, dclus1r), c(.5,.3,.2))
+    np.testing.assert_allclose([got.value, got.std_error], [r["value"], r["se"]], rtol=1e-8)
+
+
+def test_index_of_a_tree_rescales_weights_when_a_child_has_no_answer():
+    d = dataset("apistrat")
+    design = sc.survey_design(strata=d["stype"], sampling_weights=d["pw"])
+    items = _api_items(d)
+    items["s3"] = np.full(200, np.nan)
+    nodes = [TreeNode("a", ("s1", "s3"), (0.5, 0.5)), TreeNode("top", ("a", "s2"), (0.6, 0.4))]
+    res = index_tree(items, design, nodes)
+    m1 = sc.mean(items["s1"], design).value
+    m2 = sc.mean(items["s2"], design).value
+    assert res["a"].value == pytest.approx(m1)
+    assert res["top"].value == pytest.approx(0.6 * m1 + 0.4 * m2)
+    assert res["a"].notes
+
+
+def test_rank_tests_match_r():
+    names, x = table("attitude")
+    rating, complaints = x[:, names.index("rating")], x[:, names.index("complaints")]
+    r = cases()["attitude_kw"]  # kruskal.test(rating ~ cut(complaints, 3), attitude)
+    kw = compare.kruskal_wallis(rating, np.array(r["group_codes"]))
+    np.testing.assert_allclose([kw.statistic, kw.df, kw.p_value], [r["statistic"], r["df"], r["p_value"]], rtol=1e-8)
+    r = cases()["attitude_mw"]  # wilcox.test(rating ~ (complaints > 65), exact=FALSE, correct=TRUE)
+    mw = compare.mann_whitney(rating, complaints <= 65, complaints > 65)
+    np.testing.assert_allclose([mw.statistic, mw.p_value], [r["statistic_W"], r["p_value"]], rtol=1e-8)
+
+
+def test_shapley_matches_lmg_by_all_subsets():
+    names, x = table("attitude")
+    r = cases()["attitude_lmg_allsubsets"]  # LMG from its definition over all 64 subsets, base R lm()
+    X = np.column_stack([x[:, names.index(p)] for p in r["predictors"]])
+    shares, r2 = drivers.shapley_r2(X, x[:, names.index("rating")])
+    np.testing.assert_allclose(shares, r["lmg"], rtol=1e-8)
+    assert r2 == pytest.approx(r["r2"], rel=1e-10)
+    rw, r2b = drivers.relative_weights(X, x[:, names.index("rating")])
+    assert r2b == pytest.approx(r2, rel=1e-10) and rw.sum() == pytest.approx(r2, rel=1e-10)
+
+
+def test_entropy_weights_by_hand():
+    from scoring.weights import entropy_weights
+    res = entropy_weights([[1, 2, 3], [2, 2, 1], [3, 2, 5]])
+    # column 1: x' = 0, .5, 1 -> p = 0, 1/3, 2/3 -> e = (1/3 ln 3 + 2/3 ln 1.5) / ln 3
+    e1 = (np.log(3) / 3 + 2 / 3 * np.log(1.5)) / np.log(3)
+    assert res.entropy[0] == pytest.approx(e1)
+    assert res.weights[1] == 0.0  # a constant indicator carries no information
+    assert sum(res.weights) == pytest.approx(1.0)
+
+
+def test_ahp_published_example_saaty_1980():
+    # Saaty (1980), also Saaty (2008) "Decision making with the analytic hierarchy process",
+    # Int. J. Services Sciences 1(1): the 3x3 example reproduced in tests/scoring/test_weights.py.
+    r = sc.ahp_weights([[1, 3, 5], [1 / 3, 1, 3], [1 / 5, 1 / 3, 1]])
+    assert r.consistency_ratio == pytest.approx(0.033, abs=5e-4)
+
+
+def test_league_table_shrinks_small_units_and_suppresses_tiny_ones():
+    E = sc.Estimate
+    est = {"a": E(value=90, std_error=1, df=50, n=400), "b": E(value=70, std_error=1, df=50, n=400),
+           "c": E(value=99, std_error=15, df=5, n=31), "d": E(value=60, std_error=5, df=5, n=10)}
+    rows = compare.league_table(est, min_n=30)
+    by = {r.unit: r for r in rows}
+    assert by["d"].suppressed and by["d"].rank is None
+    assert by["c"].shrinkage > by["a"].shrinkage
+    assert by["c"].shrunk_value < 99
+    assert [r.unit for r in rows if r.rank] == sorted([r.unit for r in rows if r.rank], key=lambda u: -by[u].shrunk_value)
+
+
+def test_quality_flags_are_counted():
+    from scoring import quality
+    block = np.array([[5, 5, 5, 5, 5], [1, 2, 3, 4, 5], [3, 3, 3, 3, np.nan]], dtype=float)
+    flags = {"straightlining": quality.straightliners(block, min_items=4),
+             "speeder": quality.speeders([100, 400, 500], min_seconds=300),
+             "duplicate": quality.duplicates(block)}
+    rep = quality.quality_report(flags, exclude=["speeder"])
+    assert dict(rep.counts) == {"straightlining": 2, "speeder": 1, "duplicate": 0}
+    assert rep.excluded == 1 and rep.flagged_any == 2
