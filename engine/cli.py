@@ -2,6 +2,7 @@
 
     manyi validate PATH...            check documents (files or folders); exit 1 on any error
     manyi schema {questionnaire,policy,plan}   print the JSON Schema of a document
+    manyi score --plan PLAN --data FILE.csv --out results.json   evaluate a wave
 """
 
 from __future__ import annotations
@@ -73,6 +74,90 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plain(value):
+    """JSON-ready: NaN and infinities as null, numpy scalars as Python numbers."""
+    import math
+
+    import numpy as np
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _score(args: argparse.Namespace) -> int:
+    import time
+
+    from .analysis import evaluate, read_csv
+    from .errors import LoadError
+    from .loader import check_file
+
+    plan_path = Path(args.plan)
+    r = check_file(plan_path, expect="plan")
+    if not r.ok:
+        print(format_report(str(plan_path), r.diagnostics))
+        return 1
+    plan = r.document
+    qpath = plan_path.parent / plan.questionnaire
+    qr = check_file(qpath, expect="questionnaire")
+    if not qr.ok:
+        print(format_report(str(qpath), qr.diagnostics))
+        return 1
+    if args.wave:
+        print("manyi score: --wave reads a wave from the collection database, which this installation does not "
+              "have yet; export the wave to CSV and pass --data", file=sys.stderr)
+        return 2
+    show = sys.stderr.isatty() and not args.quiet
+    start = time.perf_counter()
+
+    def progress(step: str) -> None:
+        if show:
+            print(f"[{time.perf_counter() - start:6.1f}s] {step}", file=sys.stderr, flush=True)
+
+    progress("reading data")
+    try:
+        data = read_csv(args.data, qr.document, plan)
+    except LoadError as e:
+        print(format_report(args.data, e.diagnostics))
+        return 1
+    try:
+        results = evaluate(plan, qr.document, data, base_dir=plan_path.parent, progress=progress,
+                           bootstrap_replicates=args.bootstrap)
+    except ValueError as e:
+        print(f"manyi score: {e}", file=sys.stderr)
+        return 1
+    text = json.dumps(_plain(results), ensure_ascii=False, indent=1, allow_nan=False)
+    if args.out == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        if not args.quiet:
+            o = next(e for e in results["estimates"] if e["target"] == "overall_index" and e["domain"] is None)
+            print(f"wrote {args.out}: overall index {o['value']:.2f} "
+                  f"({o['ci_low']:.2f}-{o['ci_high']:.2f}), n={results['data']['used']}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from .analysis.simulate import simulate, write_csv
+    from .loader import check_file
+
+    r = check_file(args.questionnaire, expect="questionnaire")
+    if not r.ok:
+        print(format_report(args.questionnaire, r.diagnostics))
+        return 1
+    header, rows = simulate(r.document, n=args.n, seed=args.seed)
+    write_csv(args.out, header, rows)
+    if not args.quiet:
+        print(f"wrote {args.out}: {len(rows)} simulated respondents, {len(header)} columns")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="manyi", description="满意 manyi: survey and satisfaction-evaluation engine")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -85,6 +170,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("document", choices=tuple(DOCUMENTS))
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.set_defaults(func=_schema)
+    p = sub.add_parser("score", help="evaluate a wave: indices, tests, reliability, drivers -> results.json")
+    p.add_argument("--plan", required=True, help="the evaluation plan (YAML)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", help="the wave's responses as CSV (one row per respondent, columns by id)")
+    src.add_argument("--wave", help="a wave id in the collection database")
+    p.add_argument("--out", default="results.json", help="where to write the results (- for standard output)")
+    p.add_argument("--bootstrap", type=int, default=50, help="bootstrap replicates for driver intervals (0: none)")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=_score)
+    p = sub.add_parser("simulate", help="write a simulated wave (CSV) for a questionnaire")
+    p.add_argument("questionnaire")
+    p.add_argument("--n", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", default="wave.csv")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=_simulate)
     return parser
 
 

@@ -73,6 +73,11 @@ RULES: dict[str, Rule] = _rules(
     ("L004", "error", "variable is not an attribute or question of the questionnaire"),
     ("L005", "error", "margin category is not a code of its variable"),
     ("L006", "error", "impossible bounds or dates"),
+    # Data files (CSV of responses)
+    ("C001", "error", "column is not a question, item, attribute or known field"),
+    ("C002", "error", "value not allowed in its column"),
+    ("C003", "error", "column the plan or the indicator tree needs is missing"),
+    ("C004", "error", "data file is malformed or empty"),
 )
 
 

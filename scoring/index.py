@@ -18,10 +18,12 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ._results import Estimate
+from scipy import stats
+
+from ._results import Estimate, TestResult
 from .design import Design, degrees_of_freedom, degrees_of_freedom_by, kish_effective_n
 
-__all__ = ["TreeNode", "index_tree", "index_tree_by", "item_coefficients"]
+__all__ = ["TreeNode", "index_tree", "index_tree_by", "index_difference", "item_coefficients", "respondent_scores"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +113,9 @@ def _item_matrix(items: Mapping[str, Any], design: Design) -> tuple[list[str], n
     return names, Y
 
 
-def index_tree(items: Mapping[str, Any], design: Design, nodes: Sequence[TreeNode], *,
-               domain: Any = None) -> dict[str, Estimate]:
-    """Value and standard error of every node, in the population or a domain."""
-    names, Y = _item_matrix(items, design)
-    dom = np.ones(design.n, dtype=bool) if domain is None else np.asarray(domain, dtype=bool)
+def _influence(Y: np.ndarray, design: Design, nodes: Sequence[TreeNode], names: list[str],
+               dom: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Node values, coefficients (nodes x items), influence values (n x nodes), use mask."""
     use = dom[:, None] & ~np.isnan(Y) & (design.sampling_weights > 0)[:, None]
     w = np.where(use, design.sampling_weights[:, None], 0.0)
     W = w.sum(axis=0)
@@ -124,10 +124,19 @@ def index_tree(items: Mapping[str, Any], design: Design, nodes: Sequence[TreeNod
     A, notes = item_coefficients(nodes, names, available=W > 0)
     E = w * (Yu - np.nan_to_num(mu)) / np.where(W > 0, W, 1.0)
     Ac = np.nan_to_num(A)
-    X = E @ Ac.T  # n x nodes
+    return Ac @ np.nan_to_num(mu), A, E @ Ac.T, use, notes
+
+
+def index_tree(items: Mapping[str, Any], design: Design, nodes: Sequence[TreeNode], *,
+               domain: Any = None) -> dict[str, Estimate]:
+    """Value and standard error of every node, in the population or a domain."""
+    names, Y = _item_matrix(items, design)
+    dom = np.ones(design.n, dtype=bool) if domain is None else np.asarray(domain, dtype=bool)
+    values, A, X, use, notes = _influence(Y, design, nodes, names, dom)
     V = design.variance(X)
-    values = Ac @ np.nan_to_num(mu)
     df = degrees_of_freedom(design, use.any(axis=1))
+    w = design.sampling_weights
+    Ac = np.nan_to_num(A)
     out = {}
     for k, node in enumerate(nodes):
         if np.isnan(A[k]).all():
@@ -136,8 +145,49 @@ def index_tree(items: Mapping[str, Any], design: Design, nodes: Sequence[TreeNod
             continue
         involved = use[:, Ac[k] > 0].any(axis=1)
         out[node.id] = Estimate(value=float(values[k]), std_error=math.sqrt(max(float(V[k, k]), 0.0)), df=df,
-                                n=int(involved.sum()), n_effective=kish_effective_n(np.where(involved, w.max(axis=1), 0)),
+                                n=int(involved.sum()), n_effective=kish_effective_n(np.where(involved, w, 0)),
                                 notes=tuple(n for n in notes if n.startswith(f"{node.id}:")))
+    return out
+
+
+def index_difference(items: Mapping[str, Any], design: Design, nodes: Sequence[TreeNode], node_id: str,
+                     group_a: Any, group_b: Any | None = None) -> TestResult:
+    """Node value in domain A minus in domain B (everyone else when omitted), with the
+    design-based standard error of the difference and a t test on design df - 1."""
+    names, Y = _item_matrix(items, design)
+    a = np.asarray(group_a, dtype=bool)
+    b = ~a if group_b is None else np.asarray(group_b, dtype=bool)
+    k = [n.id for n in nodes].index(node_id)
+    va, _, xa, ua, _ = _influence(Y, design, nodes, names, a)
+    vb, _, xb, ub, _ = _influence(Y, design, nodes, names, b)
+    diff = float(va[k] - vb[k])
+    se = math.sqrt(max(float(design.variance(xa[:, k] - xb[:, k])[0, 0]), 0.0))
+    df = degrees_of_freedom(design, ua.any(axis=1) | ub.any(axis=1)) - 1
+    if not se > 0 or df <= 0 or math.isnan(diff):
+        return TestResult(statistic=math.nan, p_value=math.nan, df=df, method="design-based t test",
+                          estimate=diff, std_error=se)
+    t = diff / se
+    return TestResult(statistic=t, p_value=float(2 * stats.t.sf(abs(t), df)), df=df,
+                      method="design-based t test of a difference of indices", estimate=diff, std_error=se)
+
+
+def respondent_scores(items: Mapping[str, Any], nodes: Sequence[TreeNode]) -> dict[str, np.ndarray]:
+    """Each respondent's score on every node: the node's weighted combination of the item scores
+    the respondent gave (weights rescaled over the items answered); NaN with no item answered.
+    For effect sizes, rank tests, entropy weights and drivers; indices use item means."""
+    names = list(items)
+    Y = np.column_stack([np.asarray(items[k], dtype=float) for k in names])
+    col = {k: j for j, k in enumerate(names)}
+    out: dict[str, np.ndarray] = {}
+    for node in _order(nodes):
+        num = np.zeros(Y.shape[0])
+        den = np.zeros(Y.shape[0])
+        for child, w in zip(node.children, node.weights):
+            v = out[child] if child in out else Y[:, col[child]]
+            ok = ~np.isnan(v)
+            num += np.where(ok, w * v, 0.0)
+            den += np.where(ok, w, 0.0)
+        out[node.id] = np.divide(num, den, out=np.full(Y.shape[0], np.nan), where=den > 0)
     return out
 
 

@@ -88,6 +88,8 @@ class QualityRules(Doc, kw_only=True):
     max_na_share: Annotated[float, Meta(ge=0, le=1)] | None = None
     max_missing_share: Annotated[float, Meta(ge=0, le=1)] | None = None
     flag_duplicates: bool = True
+    #: flags whose respondents are left out of the estimates (they are counted either way)
+    exclude: list[Literal["duplicate", "speeder", "straightlining", "item_nonresponse", "na_share"]] = []
 
 
 class ReportOptions(Doc, kw_only=True):

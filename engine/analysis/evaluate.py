@@ -1,0 +1,326 @@
+"""One wave's evaluation: quality flags, design, weighting, indices by domain, comparisons,
+reliability, drivers, league tables. Returns a plain dict (the content of results.json)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+import scoring as sc
+from scoring import compare, drivers, quality, reliability
+from scoring.index import index_difference, index_tree, index_tree_by, respondent_scores
+
+from ..schema import MatrixQuestion, Plan, Questionnaire
+from .csvdata import Dataset
+from .weights import OVERALL, tree_nodes
+
+__all__ = ["evaluate", "RESULTS_VERSION"]
+
+RESULTS_VERSION = 1
+Progress = Callable[[str], None]
+
+
+def _est(target: str, kind: str, e: sc.Estimate, level: float, domain: tuple[str, str] | None = None) -> dict:
+    ci = e.confidence_interval(level) if e.std_error == e.std_error else None
+    return {"target": target, "kind": kind,
+            "domain": None if domain is None else {"variable": domain[0], "value": domain[1]},
+            "value": e.value, "std_error": e.std_error, "ci_low": ci.low if ci else math.nan,
+            "ci_high": ci.high if ci else math.nan, "confidence_level": level, "df": e.df, "n": e.n,
+            "n_effective": e.n_effective, "deff": e.design_effect, "notes": list(e.notes)}
+
+
+def _margins(plan: Plan, base: Path) -> list[tuple[str, dict[str, float]]]:
+    out = []
+    for m in plan.weighting.margins:
+        if m.population is not None:
+            out.append((m.variable, dict(m.population)))
+        else:
+            rows = list(csv.reader(io.StringIO((base / m.csv).read_text(encoding="utf-8-sig"))))  # type: ignore[operator]
+            out.append((m.variable, {r[0].strip(): float(r[1]) for r in rows[1:] if r and r[0].strip()}))
+    return out
+
+
+def _labels(data: Dataset, name: str) -> np.ndarray:
+    """A grouping column: text (None where missing) or numbers."""
+    return data.column(name)
+
+
+def _design(plan: Plan, data: Dataset, keep: np.ndarray, base: Path) -> sc.Design:
+    d = plan.design
+    n = data.n
+    weights = data.numbers[d.weights].copy() if d.weights else np.ones(n)
+    weights[~keep] = 0.0
+    if d.weights and np.isnan(weights[keep]).any():
+        raise ValueError(f"design weights column '{d.weights}' has missing values")
+    psu = [_labels(data, p) for p in d.psu] or None
+    fpc = [data.numbers[f] for f in d.fpc] or None
+    design = sc.survey_design(psu=psu, strata=_labels(data, d.strata) if d.strata else None,
+                              sampling_weights=weights, fpc=fpc, nest=True,
+                              lonely_psu=d.single_psu if d.single_psu != "fail" else "fail")
+    w = plan.weighting
+    if w.method == "none":
+        return design
+    margins = [(_labels(data, v), pop) for v, pop in _margins(plan, base)]
+    if w.method == "poststratify":
+        design = sc.poststratify(design, margins[0][0], margins[0][1])
+    elif w.method == "rake":
+        design = sc.rake(design, margins, max_iterations=w.max_iterations, epsilon=w.tolerance)
+    else:
+        cols, totals = [np.ones(n)], [w.population_total or sum(margins[0][1].values())]
+        for labels, pop in margins:
+            for code in list(pop)[1:]:
+                cols.append((labels == code).astype(float))
+                totals.append(pop[code])
+        bounds = w.bounds or (-math.inf, math.inf)
+        design = sc.calibrate(design, np.column_stack(cols), totals, calfun=w.calibration, bounds=bounds,
+                              max_iterations=w.max_iterations, force=True)
+    if w.trimming is not None:
+        record = design.weighting
+        t = w.trimming
+        mean_w = float(design.sampling_weights[keep].mean())
+        scale = mean_w if t.relative else 1.0
+        trimmed = sc.trim_weights(design, lower=(t.lower or 0) * scale if t.lower is not None else -math.inf,
+                                  upper=t.upper * scale if t.upper is not None else math.inf, strict=True)
+        if record is not None:  # keep the weighting's record; add what trimming did
+            tr = trimmed.weighting
+            record = sc.WeightingRecord(method=f"{record.method}+trim", iterations=record.iterations,
+                                        converged=record.converged and tr.converged,
+                                        max_margin_error=record.max_margin_error, notes=record.notes + tr.notes)
+            trimmed = trimmed.with_weights(trimmed.sampling_weights, weighting=record)
+        design = trimmed
+    return design
+
+
+def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str]) -> tuple[dict, np.ndarray]:
+    rules = plan.quality
+    flags: dict[str, np.ndarray] = {}
+    answers = np.column_stack([data.scores[i] for i in item_ids]) if item_ids else np.zeros((data.n, 0))
+    if rules.flag_duplicates:
+        keys = data.text.get("respondent_id")
+        flags["duplicate"] = quality.duplicates(answers, keys=keys if keys is not None and all(
+            k is not None for k in keys) else None)
+    if rules.min_duration_seconds is not None and "duration_seconds" in data.numbers:
+        flags["speeder"] = quality.speeders(data.numbers["duration_seconds"], min_seconds=rules.min_duration_seconds)
+    if rules.straightlining:
+        flag = np.zeros(data.n, dtype=bool)
+        for sec in q.sections:
+            for qu in sec.questions:
+                cols = [data.text[it.id] for it in qu.items if it.id in data.text] \
+                    if isinstance(qu, MatrixQuestion) else []
+                if len(cols) >= 5:
+                    # the same answer code throughout the block (reverse-worded items included)
+                    codes = {c: float(k) for k, c in enumerate(sorted({v for col in cols for v in col if v}))}
+                    block = np.column_stack([[np.nan if v is None else codes[v] for v in col] for col in cols])
+                    flag |= quality.straightliners(block, min_items=5)
+        flags["straightlining"] = flag
+    if rules.max_missing_share is not None and item_ids:
+        missing = np.column_stack([np.array([v is None for v in data.text[i]]) for i in item_ids])
+        flags["item_nonresponse"] = missing.mean(axis=1) > rules.max_missing_share
+    if rules.max_na_share is not None and item_ids:
+        na = np.column_stack([np.array([v is not None for v in data.text[i]]) & np.isnan(data.scores[i])
+                              for i in item_ids])
+        flags["na_share"] = na.mean(axis=1) > rules.max_na_share
+    exclude = [r for r in rules.exclude if r in flags]
+    rep = quality.quality_report(flags, exclude=exclude)
+    keep = ~rep.exclusion_mask(exclude) if exclude else np.ones(data.n, dtype=bool)
+    return {"n": rep.n, "counts": dict(rep.counts), "flagged_any": rep.flagged_any, "excluded": rep.excluded,
+            "exclude_rules": exclude, "flagged_rows_first": {k: (np.flatnonzero(v)[:20] + 2).tolist()
+                                                            for k, v in rep.flags.items()}}, keep
+
+
+def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, progress: Progress = lambda s: None,
+             bootstrap_replicates: int = 50, seed: int = 20261122) -> dict[str, Any]:
+    level = plan.confidence_level
+    tree = q.indicators
+    if tree is None:
+        raise ValueError(f"questionnaire '{q.id}' has no indicator tree to score")
+    item_ids = [i for d in tree.dimensions for ind in d.indicators for i in ind.items]
+    progress("quality checks")
+    qrep, keep = _quality(plan, q, data, item_ids)
+    progress("design and weighting")
+    design = _design(plan, data, keep, base_dir)
+    weighting = design.weighting
+    w = design.sampling_weights
+    items = {i: np.where(keep, data.scores[i], np.nan) for i in item_ids}
+    progress("indicator weights")
+    nodes, derivation = tree_nodes(q, items, w)
+    node_ids = [n.id for n in nodes]
+    estimates: list[dict] = []
+    progress("indices")
+    overall = index_tree(items, design, nodes)
+    for nid in node_ids:
+        estimates.append(_est(nid, "index", overall[nid], level))
+    item_means = sc.means(items, design)
+    for k, i in enumerate(item_ids):
+        estimates.append(_est(i, "item", item_means[i], level))
+    for i in tree.overall:
+        if i in data.scores:
+            estimates.append(_est(i, "overall_item", sc.mean(np.where(keep, data.scores[i], np.nan), design), level))
+    # unweighted index, to show what weighting changes
+    unweighted = index_tree(items, sc.survey_design(sampling_weights=keep.astype(float)), nodes)[OVERALL]
+    for var in plan.domains:
+        progress(f"indices by {var}")
+        labels = _labels(data, var)
+        by = index_tree_by(items, design, nodes, np.where(keep, labels, None).astype(object)
+                           if labels.dtype == object else np.where(keep, labels, np.nan))
+        for nid, res in by.items():
+            for lab, e in res.items():
+                estimates.append(_est(nid, "index", e, level, (var, str(lab))))
+    progress("comparisons")
+    comparisons = []
+    resp = respondent_scores(items, nodes)
+    for c in plan.comparisons:
+        if c.kind != "domains" or c.by is None:
+            continue
+        labels = _labels(data, c.by)
+        levels = sorted({v for v in labels[keep].tolist() if v is not None and v == v})
+        pairs = [(a, None) for a in levels] if c.pairs == "each_vs_rest" else \
+            [(a, b) for i, a in enumerate(levels) for b in levels[i + 1:]]
+        results = []
+        for a, b in pairs:
+            ma = keep & (labels == a)
+            mb = keep & ((labels != a) if b is None else (labels == b))
+            if c.test == "rank":
+                r = compare.mann_whitney(resp[OVERALL], ma, mb)
+            else:
+                r = index_difference(items, design, nodes, OVERALL, ma, mb)
+            d = compare.cohens_d(resp[OVERALL], ma, mb, sampling_weights=w)
+            results.append((str(a), "rest" if b is None else str(b), r, d))
+        padj = sc.adjust_p([r.p_value for _, _, r, _ in results], method=c.adjust)
+        rows = []
+        for (a, b, r, d), p in zip(results, padj):
+            ci = r.confidence_interval(level) if r.std_error == r.std_error else None
+            rows.append({"a": a, "b": b, "difference": r.estimate, "std_error": r.std_error,
+                         "ci_low": ci.low if ci else math.nan, "ci_high": ci.high if ci else math.nan,
+                         "statistic": r.statistic, "df": r.df, "p_value": r.p_value, "p_adjusted": p,
+                         "effect_size_d": d, "method": r.method})
+        if c.test == "rank":
+            present = keep & np.array([v is not None and v == v for v in labels.tolist()])
+            kw = compare.kruskal_wallis(resp[OVERALL][present], labels[present].astype(str))
+            omnibus = {"method": kw.method, "statistic": kw.statistic, "df": kw.df, "p_value": kw.p_value}
+        else:
+            omnibus = None
+        comparisons.append({"id": c.id, "by": c.by, "target": OVERALL, "pairs": c.pairs, "adjust": c.adjust,
+                            "test": c.test, "omnibus": omnibus, "results": rows})
+    if plan.previous_wave and plan.previous_wave.endswith(".json"):
+        prev = json.loads((base_dir / plan.previous_wave).read_text(encoding="utf-8"))
+        prev_est = {(e["target"], e["kind"]): e for e in prev.get("estimates", []) if e.get("domain") is None}
+        rows = []
+        for nid in node_ids:
+            pe = prev_est.get((nid, "index"))
+            if pe is None:
+                continue
+            before = sc.Estimate(value=pe["value"], std_error=pe["std_error"], df=pe["df"], n=pe["n"])
+            diff = compare.compare_waves(overall[nid], before)
+            ci = diff.confidence_interval(level)
+            rows.append({"target": nid, "difference": diff.estimate, "std_error": diff.std_error, "ci_low": ci.low,
+                         "ci_high": ci.high, "statistic": diff.statistic, "df": diff.df, "p_value": diff.p_value})
+        padj = sc.adjust_p([r["p_value"] for r in rows], method="holm")
+        for r, p in zip(rows, padj):
+            r["p_adjusted"] = p
+        comparisons.append({"id": "previous_wave", "by": "wave", "file": plan.previous_wave, "results": rows})
+    progress("reliability and validity")
+    rel: dict[str, Any] = {"dimensions": {}}
+    for dim in tree.dimensions:
+        its = [i for ind in dim.indicators for i in ind.items]
+        X = np.column_stack([items[i] for i in its])
+        entry: dict[str, Any] = {"items": its, "complete_cases": int((~np.isnan(X).any(axis=1)).sum())}
+        if len(its) >= 2 and entry["complete_cases"] >= 3:
+            a = reliability.cronbach_alpha(X)
+            ci = a.confidence_interval(level)
+            entry.update({"alpha": a.alpha, "standardized_alpha": a.standardized_alpha, "alpha_ci": [ci.low, ci.high],
+                          "alpha_if_deleted": list(a.alpha_if_deleted),
+                          "item_rest_correlation": list(a.item_rest_correlation)})
+            try:
+                entry["omega_total"] = reliability.omega_total(X).omega_total
+            except (np.linalg.LinAlgError, ValueError):
+                entry["omega_total"] = math.nan
+        rel["dimensions"][dim.id] = entry
+    Xall = np.column_stack([items[i] for i in item_ids])
+    if (~np.isnan(Xall).any(axis=1)).sum() > len(item_ids) + 1:
+        try:
+            k = reliability.kmo(Xall)
+            b = reliability.bartlett_sphericity(Xall)
+            rel["kmo"] = {"overall": k.overall, "per_item": dict(zip(item_ids, k.per_item))}
+            rel["bartlett"] = {"statistic": b.statistic, "df": b.df, "p_value": b.p_value}
+        except np.linalg.LinAlgError:
+            rel["kmo"] = rel["bartlett"] = None
+    progress("drivers")
+    indicator_ids = [ind.id for d in tree.dimensions for ind in d.indicators]
+    drv = None
+    ipa = None
+    if tree.overall and tree.overall[0] in data.scores:
+        target = np.where(keep, data.scores[tree.overall[0]], np.nan)
+        boot = sc.bootstrap(design, replicates=bootstrap_replicates, seed=seed) if bootstrap_replicates else None
+        r = drivers.drivers([resp[i] for i in indicator_ids], target, names=indicator_ids, sampling_weights=w,
+                            replicates=boot, confidence_level=level)
+        drv = {"target": tree.overall[0], "method": r.method, "r_squared": r.r_squared, "n": r.n,
+               "bootstrap_replicates": r.replicates,
+               "indicators": [{"id": i, "correlation": c, "importance": m, "share": s, "share_low": lo,
+                               "share_high": hi} for i, c, m, s, lo, hi in
+                              zip(r.names, r.correlation, r.importance, r.importance_share, r.low, r.high)]}
+        perf = [overall[i].value for i in indicator_ids]
+        res = drivers.ipa_quadrants(indicator_ids, r.importance_share, perf)
+        ipa = {"importance_cut": res.importance_cut, "performance_cut": res.performance_cut, "cut_rule": res.cut_rule,
+               "indicators": [{"id": i, "importance": a, "performance": p, "quadrant": qd} for i, a, p, qd in
+                              zip(res.names, res.importance, res.performance, res.quadrant)]}
+    progress("league tables")
+    leagues = {}
+    psu_vars = set(plan.design.psu)
+    for var in plan.report.league_tables:
+        labels = _labels(data, var)
+        lab = np.where(keep, labels, None).astype(object) if labels.dtype == object else labels
+        nested_in_psu = var in psu_vars or (plan.design.psu and _nested(labels, _labels(data, plan.design.psu[0])))
+        if nested_in_psu:
+            ests = compare.within_unit_estimates(resp[OVERALL], lab, sampling_weights=w)
+            source = "within-unit variance (the units are sampling units, whose design-based SE is zero)"
+        else:
+            ests = index_tree_by(items, design, nodes, lab, node_ids=[OVERALL])[OVERALL]
+            source = "design-based"
+        rows = compare.league_table(ests, min_n=plan.min_cell_size, confidence_level=level,
+                                    parent=overall[OVERALL].value)
+        leagues[var] = {"target": OVERALL, "variance": source, "min_n": plan.min_cell_size,
+                        "rows": [{"unit": r.unit, "rank": r.rank, "value": r.value, "std_error": r.std_error,
+                                  "shrunk_value": r.shrunk_value, "shrinkage": r.shrinkage, "n": r.n,
+                                  "ci_low": r.low, "ci_high": r.high, "suppressed": r.suppressed,
+                                  "tied_with_next": r.tied_with_next, "notes": list(r.notes)} for r in rows]}
+    return {
+        "results_version": RESULTS_VERSION,
+        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "plan": {"id": plan.id, "version": plan.version, "wave": plan.wave.id},
+        "questionnaire": {"id": q.id, "version": q.version},
+        "data": {"path": data.path, "sha256": data.sha256, "rows": data.n, "used": int(keep.sum())},
+        "confidence_level": level,
+        "weighting": None if weighting is None else {
+            "method": weighting.method, "iterations": weighting.iterations, "converged": weighting.converged,
+            "max_margin_error": weighting.max_margin_error, "notes": list(weighting.notes)},
+        "design": {"df": sc.degrees_of_freedom(design), "n_effective": sc.kish_effective_n(w),
+                   "weight_design_effect": float(data.n and keep.sum() / sc.kish_effective_n(w))},
+        "unweighted_overall_index": unweighted.value,
+        "weights": derivation,
+        "estimates": estimates,
+        "comparisons": comparisons,
+        "reliability": rel,
+        "drivers": drv,
+        "ipa": ipa,
+        "league_tables": leagues,
+        "quality": qrep,
+    }
+
+
+def _nested(units: np.ndarray, psu: np.ndarray) -> bool:
+    """True when every unit lies inside one PSU."""
+    seen: dict[Any, Any] = {}
+    for u, p in zip(units.tolist(), psu.tolist()):
+        if u in (None, ""):
+            continue
+        if seen.setdefault(u, p) != p:
+            return False
+    return True

@@ -1,0 +1,139 @@
+"""A realistic simulated wave for a questionnaire and plan: regions (district > street >
+community), respondents with demographics skewed against the population margins (so that
+weighting matters), answers with community and group effects, 不了解, skipped questions,
+speeders and straight-liners. For demos, tests and benchmarks; deterministic by seed."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from ..schema import (
+    DateQuestion, MatrixQuestion, MultiQuestion, NpsQuestion, NumberQuestion, Plan, Questionnaire, RegionQuestion,
+    ScaleQuestion, SingleQuestion, TextQuestion,
+)
+
+__all__ = ["simulate", "write_csv"]
+
+
+def _regions(rng: np.random.Generator, districts: int, streets: int, communities: int) -> list[tuple[str, str, str]]:
+    out = []
+    for d in range(districts):
+        dc = f"3301{d + 2:02d}"
+        for s in range(streets):
+            sc = f"{dc}{s + 1:03d}"
+            for c in range(communities):
+                out.append((dc, sc, f"{sc}{c + 1:03d}"))
+    return out
+
+
+def simulate(q: Questionnaire, plan: Plan | None = None, *, n: int = 5000, seed: int = 1,
+             districts: int = 5, streets: int = 4, communities: int = 10) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV a collection would export."""
+    rng = np.random.default_rng(seed)
+    regions = _regions(rng, districts, streets, communities)
+    size = rng.gamma(3.0, 1.0, len(regions))
+    where = rng.choice(len(regions), size=n, p=size / size.sum())
+    community_effect = rng.normal(0, 0.35, len(regions))
+    district_effect = rng.normal(0, 0.25, districts)[[int(r[0][-2:]) - 2 for r in regions]]
+    attrs = {a.id: a for a in q.attributes}
+    header: list[str] = ["respondent_id", "duration_seconds"]
+    for a in q.attributes:
+        if a.source == "frame":
+            header.append(a.id)
+    columns: dict[str, list[str]] = {"respondent_id": [f"r{k + 1:06d}" for k in range(n)]}
+    dur = rng.lognormal(np.log(600), 0.4, n)
+    speed = rng.random(n) < 0.03
+    dur[speed] = rng.uniform(60, 200, speed.sum())
+    columns["duration_seconds"] = [f"{d:.0f}" for d in dur]
+    for a in q.attributes:
+        if a.source != "frame":
+            continue
+        if a.kind == "region":
+            lvl = {"district": 0, "street": 1, "community": 2}.get(a.level or "community", 2)
+            columns[a.id] = [regions[w][lvl] for w in where]
+        elif a.choices:
+            columns[a.id] = [a.choices[k].code for k in rng.integers(0, len(a.choices), n)]
+    mood = community_effect[where] + district_effect[where] + rng.normal(0, 0.5, n)
+    straight = rng.random(n) < 0.02
+    scales = {s.id: s for s in q.scales}
+    answers: dict[str, list[str]] = {}
+    older = np.zeros(n)
+
+    def scale_answer(scale_id: str, shift: np.ndarray, reverse: bool = False, na_rate: float = 0.05) -> list[str]:
+        sc = scales[scale_id]
+        scored = [p.code for p in sc.points if not p.na]
+        na = [p.code for p in sc.points if p.na]
+        k = len(scored)
+        # position 0 = best when best_first
+        latent = 1.2 + shift + rng.normal(0, 0.9, n)
+        if reverse:
+            latent = -latent
+        pos = np.clip(np.rint((k - 1) / 2 - latent * (k - 1) / 4), 0, k - 1).astype(int)
+        if sc.order == "worst_first":
+            pos = k - 1 - pos
+        out = [scored[p] for p in pos]
+        if na:
+            for i in np.flatnonzero(rng.random(n) < na_rate):
+                out[i] = na[0]
+        return out
+
+    for sec in q.sections:
+        for qu in sec.questions:
+            if isinstance(qu, SingleQuestion):
+                codes = [c.code for c in qu.choices]
+                p = rng.dirichlet(np.full(len(codes), 3.0))
+                if qu.id in {a.question for a in attrs.values() if a.source == "question"}:
+                    # demographics skewed: older and female respondents are easier to reach
+                    p = np.linspace(1.0, 2.0, len(codes))
+                    p /= p.sum()
+                picks = rng.choice(len(codes), size=n, p=p)
+                answers[qu.id] = [codes[k] for k in picks]
+                if "age" in qu.id:
+                    older = picks / max(len(codes) - 1, 1)
+                    mood = mood + 0.6 * older
+            elif isinstance(qu, MultiQuestion):
+                codes = [c.code for c in qu.choices]
+                chosen = rng.random((n, len(codes))) < 0.3
+                answers[qu.id] = [";".join(c for c, on in zip(codes, row) if on) for row in chosen]
+            elif isinstance(qu, ScaleQuestion):
+                answers[qu.id] = scale_answer(qu.scale, mood, qu.reverse)
+            elif isinstance(qu, MatrixQuestion):
+                item_shift = rng.normal(0, 0.3, len(qu.items))
+                for k, it in enumerate(qu.items):
+                    answers[it.id] = scale_answer(qu.scale, mood + item_shift[k], it.reverse)
+                    if straight.any():
+                        first = scales[qu.scale].points[0].code
+                        for i in np.flatnonzero(straight):
+                            answers[it.id][i] = first
+            elif isinstance(qu, NpsQuestion):
+                answers[qu.id] = [str(int(v)) for v in np.clip(np.rint(7 + 1.5 * mood + rng.normal(0, 1.5, n)), 0, 10)]
+            elif isinstance(qu, NumberQuestion):
+                lo = qu.min if qu.min is not None else 0
+                hi = qu.max if qu.max is not None else 100
+                v = rng.uniform(lo, min(hi, lo + 40), n)
+                answers[qu.id] = [f"{x:.0f}" if qu.integer else f"{x:.1f}" for x in v]
+            elif isinstance(qu, TextQuestion):
+                answers[qu.id] = ["" if rng.random() < 0.8 else "希望增加停车位" for _ in range(n)]
+            elif isinstance(qu, DateQuestion):
+                answers[qu.id] = [""] * n
+            elif isinstance(qu, RegionQuestion):
+                answers[qu.id] = [regions[w][2] for w in where]
+            else:
+                continue
+            if not qu.required and not isinstance(qu, MatrixQuestion):
+                for i in np.flatnonzero(rng.random(n) < 0.2):
+                    answers[qu.id][i] = ""
+    header += list(answers)
+    columns.update(answers)
+    rows = [[columns[h][i] for h in header] for i in range(n)]
+    return header, rows
+
+
+def write_csv(path: str | Path, header: list[str], rows: list[list[str]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
