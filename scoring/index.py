@@ -23,7 +23,8 @@ from scipy import stats
 from ._results import Estimate, TestResult
 from .design import Design, degrees_of_freedom, degrees_of_freedom_by, kish_effective_n
 
-__all__ = ["TreeNode", "index_tree", "index_tree_by", "index_difference", "item_coefficients", "respondent_scores"]
+__all__ = ["TreeNode", "index_tree", "index_tree_by", "index_difference", "index_contrasts", "item_coefficients",
+           "respondent_scores"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,3 +246,84 @@ def index_tree_by(items: Mapping[str, Any], design: Design, nodes: Sequence[Tree
                                     notes=tuple(n for n in dom_notes[j] if n.startswith(f"{nodes[k].id}:")))
         out[nodes[k].id] = res
     return out
+
+
+def index_contrasts(items: Mapping[str, Any], design: Design, nodes: Sequence[TreeNode], node_id: str, groups: Any,
+                    *, pairs: str = "each_vs_rest") -> list[tuple[Any, Any, TestResult]]:
+    """Differences of a node between domains of `groups`, all in one variance pass: each level
+    against the rest of the respondents with a group (`each_vs_rest`), or every pair of levels
+    (`all_pairs`). Returns (a, b, result); b is None for "the rest"."""
+    if pairs not in ("each_vs_rest", "all_pairs"):
+        raise ValueError(f"pairs must be 'each_vs_rest' or 'all_pairs'; got {pairs!r}")
+    names, Y = _item_matrix(items, design)
+    g = np.asarray(groups)
+    present = ~np.isnan(g) if g.dtype.kind == "f" else np.array([v is not None for v in g.tolist()])
+    labels, codes = np.unique(g[present], return_inverse=True)
+    L = labels.shape[0]
+    d = np.full(design.n, -1, dtype=np.int64)
+    d[present] = codes.ravel()
+    k = [n.id for n in nodes].index(node_id)
+    use = present[:, None] & ~np.isnan(Y) & (design.sampling_weights > 0)[:, None]
+    w = np.where(use, design.sampling_weights[:, None], 0.0)
+    Yu = np.where(use, Y, 0.0)
+    WY = w * Yu
+    dd = np.where(d >= 0, d, 0)
+    Wl = np.zeros((L, Y.shape[1]))
+    Sl = np.zeros((L, Y.shape[1]))
+    np.add.at(Wl, dd, w)
+    np.add.at(Sl, dd, WY)
+
+    def parts(W: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mu = np.divide(S, W, out=np.full(W.shape, np.nan), where=W > 0)
+        A = np.vstack([np.nan_to_num(item_coefficients(nodes, names, available=row > 0)[0][k]) for row in W])
+        return mu, A, np.einsum("lj,lj->l", A, np.nan_to_num(mu))
+
+    mu_l, A_l, val_l = parts(Wl, Sl)
+    # each respondent's influence in its own level
+    coef_own = np.divide(A_l, Wl, out=np.zeros_like(A_l), where=Wl > 0)
+    own = np.einsum("ij,ij->i", WY - w * np.nan_to_num(mu_l)[dd], coef_own[dd])
+    own[d < 0] = 0.0
+    rows = np.arange(design.n)
+    out_pairs: list[tuple[int, int | None]] = []
+    if pairs == "each_vs_rest":
+        Wr, Sr = Wl.sum(axis=0) - Wl, Sl.sum(axis=0) - Sl
+        mu_r, A_r, val_r = parts(Wr, Sr)
+        coef_r = np.divide(A_r, Wr, out=np.zeros_like(A_r), where=Wr > 0)  # L x J
+        # rest influence for column l at row i (in another level): sum_j coef_r[l,j] (WY_ij - w_ij mu_r[l,j])
+        R = WY @ coef_r.T - w @ (coef_r * np.nan_to_num(mu_r)).T  # n x L
+        R[d < 0] = 0.0
+        R[rows[d >= 0], d[d >= 0]] = 0.0  # a respondent is not in the rest of its own level
+        X = -R
+        X[rows[d >= 0], d[d >= 0]] = own[d >= 0]
+        diffs = val_l - val_r
+        out_pairs = [(a, None) for a in range(L)]
+    else:
+        cols = [(a, b) for a in range(L) for b in range(a + 1, L)]
+        data, ri, ci = [], [], []
+        for c, (a, b) in enumerate(cols):
+            for lev, sign in ((a, 1.0), (b, -1.0)):
+                m = np.flatnonzero(d == lev)
+                ri.append(m)
+                ci.append(np.full(m.shape[0], c))
+                data.append(sign * own[m])
+        X = sp.csr_matrix((np.concatenate(data), (np.concatenate(ri), np.concatenate(ci))),
+                          shape=(design.n, len(cols))) if cols else np.zeros((design.n, 0))
+        diffs = np.array([val_l[a] - val_l[b] for a, b in cols])
+        out_pairs = cols
+    var = design.variance(X, diagonal_only=True) if len(out_pairs) else np.zeros(0)
+    df_all = degrees_of_freedom(design, present) - 1
+    results = []
+    for (a, b), diff, v in zip(out_pairs, diffs, var):
+        df = df_all if b is None else degrees_of_freedom(design, (d == a) | (d == b)) - 1
+        se = math.sqrt(max(float(v), 0.0))
+        if not se > 0 or df <= 0 or math.isnan(diff):
+            r = TestResult(statistic=math.nan, p_value=math.nan, df=df, method="design-based t test",
+                           estimate=float(diff), std_error=se)
+        else:
+            t = float(diff) / se
+            r = TestResult(statistic=t, p_value=float(2 * stats.t.sf(abs(t), df)), df=df,
+                           method="design-based t test of a difference of indices", estimate=float(diff),
+                           std_error=se)
+        results.append((labels[a].item() if hasattr(labels[a], "item") else labels[a],
+                        None if b is None else (labels[b].item() if hasattr(labels[b], "item") else labels[b]), r))
+    return results

@@ -15,7 +15,7 @@ import numpy as np
 
 import scoring as sc
 from scoring import compare, drivers, quality, reliability
-from scoring.index import index_difference, index_tree, index_tree_by, respondent_scores
+from scoring.index import index_contrasts, index_tree, index_tree_by, respondent_scores
 
 from ..schema import MatrixQuestion, Plan, Questionnaire
 from .csvdata import Dataset
@@ -24,6 +24,9 @@ from .weights import OVERALL, tree_nodes
 __all__ = ["evaluate", "RESULTS_VERSION"]
 
 RESULTS_VERSION = 1
+#: A domain variable with more levels than this (communities) gets the overall index and the
+#: dimensions per level; smaller ones (districts, groups) every node of the tree.
+LARGE_DOMAIN = 200
 Progress = Callable[[str], None]
 
 
@@ -116,16 +119,17 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str]) -
                     if isinstance(qu, MatrixQuestion) else []
                 if len(cols) >= 5:
                     # the same answer code throughout the block (reverse-worded items included)
-                    codes = {c: float(k) for k, c in enumerate(sorted({v for col in cols for v in col if v}))}
-                    block = np.column_stack([[np.nan if v is None else codes[v] for v in col] for col in cols])
-                    flag |= quality.straightliners(block, min_items=5)
+                    block = np.column_stack(cols)
+                    answered = np.not_equal(block, None)
+                    first = block[np.arange(data.n), np.argmax(answered, axis=1)]
+                    same = (block == first[:, None]) | ~answered
+                    flag |= same.all(axis=1) & (answered.sum(axis=1) >= 5)
         flags["straightlining"] = flag
     if rules.max_missing_share is not None and item_ids:
-        missing = np.column_stack([np.array([v is None for v in data.text[i]]) for i in item_ids])
+        missing = np.column_stack([np.equal(data.text[i], None) for i in item_ids])
         flags["item_nonresponse"] = missing.mean(axis=1) > rules.max_missing_share
     if rules.max_na_share is not None and item_ids:
-        na = np.column_stack([np.array([v is not None for v in data.text[i]]) & np.isnan(data.scores[i])
-                              for i in item_ids])
+        na = np.column_stack([np.not_equal(data.text[i], None) & np.isnan(data.scores[i]) for i in item_ids])
         flags["na_share"] = na.mean(axis=1) > rules.max_na_share
     exclude = [r for r in rules.exclude if r in flags]
     rep = quality.quality_report(flags, exclude=exclude)
@@ -168,8 +172,10 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     for var in plan.domains:
         progress(f"indices by {var}")
         labels = _labels(data, var)
-        by = index_tree_by(items, design, nodes, np.where(keep, labels, None).astype(object)
-                           if labels.dtype == object else np.where(keep, labels, np.nan))
+        grp = np.where(keep, labels, None).astype(object) if labels.dtype == object else np.where(keep, labels, np.nan)
+        n_levels = len({v for v in grp.tolist() if v is not None and v == v})
+        wanted = None if n_levels <= LARGE_DOMAIN else [OVERALL] + [dm.id for dm in tree.dimensions]
+        by = index_tree_by(items, design, nodes, grp, node_ids=wanted)
         for nid, res in by.items():
             for lab, e in res.items():
                 estimates.append(_est(nid, "index", e, level, (var, str(lab))))
@@ -180,17 +186,21 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
         if c.kind != "domains" or c.by is None:
             continue
         labels = _labels(data, c.by)
-        levels = sorted({v for v in labels[keep].tolist() if v is not None and v == v})
-        pairs = [(a, None) for a in levels] if c.pairs == "each_vs_rest" else \
-            [(a, b) for i, a in enumerate(levels) for b in levels[i + 1:]]
+        grp = np.where(keep, labels, None).astype(object) if labels.dtype == object else np.where(keep, labels, np.nan)
+        present = keep & np.array([v is not None and v == v for v in labels.tolist()])
+        if c.test == "rank":
+            levels = sorted({v for v in labels[present].tolist()})
+            tested = []
+            for i, a in enumerate(levels):
+                for b in ([None] if c.pairs == "each_vs_rest" else levels[i + 1:]):
+                    mb = present & ((labels != a) if b is None else (labels == b))
+                    tested.append((a, b, compare.mann_whitney(resp[OVERALL], present & (labels == a), mb)))
+        else:
+            tested = index_contrasts(items, design, nodes, OVERALL, grp, pairs=c.pairs)
         results = []
-        for a, b in pairs:
-            ma = keep & (labels == a)
-            mb = keep & ((labels != a) if b is None else (labels == b))
-            if c.test == "rank":
-                r = compare.mann_whitney(resp[OVERALL], ma, mb)
-            else:
-                r = index_difference(items, design, nodes, OVERALL, ma, mb)
+        for a, b, r in tested:
+            ma = present & (labels == a)
+            mb = present & ((labels != a) if b is None else (labels == b))
             d = compare.cohens_d(resp[OVERALL], ma, mb, sampling_weights=w)
             results.append((str(a), "rest" if b is None else str(b), r, d))
         padj = sc.adjust_p([r.p_value for _, _, r, _ in results], method=c.adjust)
@@ -202,7 +212,6 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
                          "statistic": r.statistic, "df": r.df, "p_value": r.p_value, "p_adjusted": p,
                          "effect_size_d": d, "method": r.method})
         if c.test == "rank":
-            present = keep & np.array([v is not None and v == v for v in labels.tolist()])
             kw = compare.kruskal_wallis(resp[OVERALL][present], labels[present].astype(str))
             omnibus = {"method": kw.method, "statistic": kw.statistic, "df": kw.df, "p_value": kw.p_value}
         else:

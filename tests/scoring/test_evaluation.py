@@ -170,3 +170,19 @@ def test_quality_flags_are_counted():
     rep = quality.quality_report(flags, exclude=["speeder"])
     assert dict(rep.counts) == {"straightlining": 2, "speeder": 1, "duplicate": 0}
     assert rep.excluded == 1 and rep.flagged_any == 2
+
+
+@pytest.mark.parametrize("pairs", ["each_vs_rest", "all_pairs"])
+def test_index_contrasts_in_one_pass_equal_one_at_a_time(pairs):
+    from scoring.index import index_contrasts, index_difference
+    d = dataset("apiclus1")
+    design = sc.rake(sc.survey_design(psu=d["dnum"], sampling_weights=d["pw"], fpc=d["fpc"]),
+                     [(d["stype"], {"E": 4421, "H": 755, "M": 1018}), (d["sch.wide"], {"No": 1072, "Yes": 5122})])
+    items = _api_items(d)
+    items["s2"][:5] = np.nan
+    got = index_contrasts(items, design, NODES, "index", d["stype"], pairs=pairs)
+    for a, b, r in got:
+        one = index_difference(items, design, NODES, "index", d["stype"] == a,
+                               None if b is None else d["stype"] == b)
+        np.testing.assert_allclose([r.estimate, r.std_error, r.p_value], [one.estimate, one.std_error, one.p_value],
+                                   rtol=1e-10)
