@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
 from .replicates import ReplicateDesign
 
@@ -51,7 +52,11 @@ def shapley_r2(X: Any, y: Any, *, sampling_weights: Any = None) -> tuple[np.ndar
                          "use relative_weights")
     w = np.ones(y.shape[0]) if sampling_weights is None else np.asarray(sampling_weights, dtype=float)
     ok = ~np.isnan(X).any(axis=1) & ~np.isnan(y) & (w > 0)
-    C = _wcov(np.column_stack([X[ok], y[ok]]), w[ok])
+    return _shapley_cov(_wcov(np.column_stack([X[ok], y[ok]]), w[ok]))
+
+
+def _shapley_cov(C: np.ndarray) -> tuple[np.ndarray, float]:
+    k = C.shape[0] - 1
     r2: dict[frozenset, float] = {}
     for size in range(k + 1):
         for sub in itertools.combinations(range(k), size):
@@ -75,10 +80,13 @@ def relative_weights(X: Any, y: Any, *, sampling_weights: Any = None) -> tuple[n
     y = np.asarray(y, dtype=float)
     w = np.ones(y.shape[0]) if sampling_weights is None else np.asarray(sampling_weights, dtype=float)
     ok = ~np.isnan(X).any(axis=1) & ~np.isnan(y) & (w > 0)
-    C = _wcov(np.column_stack([X[ok], y[ok]]), w[ok])
+    return _relative_cov(_wcov(np.column_stack([X[ok], y[ok]]), w[ok]))
+
+
+def _relative_cov(C: np.ndarray) -> tuple[np.ndarray, float]:
     sd = np.sqrt(np.diag(C))
     R = C / np.outer(sd, sd)
-    k = X.shape[1]
+    k = C.shape[0] - 1
     Rxx, rxy = R[:k, :k], R[:k, k]
     vals, vecs = np.linalg.eigh(Rxx)
     vals = np.clip(vals, 0, None)
@@ -103,10 +111,13 @@ class DriverResult:
     confidence_level: float
 
 
-def _importance(X, y, w, method):
-    if method == "shapley":
-        return shapley_r2(X, y, sampling_weights=w)
-    return relative_weights(X, y, sampling_weights=w)
+def _importance(C: np.ndarray, method: str) -> tuple[np.ndarray, float]:
+    return _shapley_cov(C) if method == "shapley" else _relative_cov(C)
+
+
+def _cov_from_sums(W: float, S: np.ndarray, SS: np.ndarray) -> np.ndarray:
+    mu = S / W
+    return SS / W - np.outer(mu, mu)
 
 
 def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sampling_weights: Any,
@@ -128,18 +139,34 @@ def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sa
         return DriverResult(names=tuple(names), correlation=nan, importance=nan, importance_share=nan, low=nan,
                             high=nan, r_squared=math.nan, method=method, n=int(ok.sum()), replicates=0,
                             confidence_level=confidence_level)
-    C = _wcov(np.column_stack([X[ok], y[ok]]), w[ok])
+    Z = np.column_stack([X[ok], y[ok]])
+    wk = w[ok]
+    C = _wcov(Z, wk)
     sd = np.sqrt(np.diag(C))
     corr = C[:k, k] / (sd[:k] * sd[k])
-    imp, r2 = _importance(X, y, w, method)
+    imp, r2 = _importance(C, method)
     share = imp / imp.sum() if imp.sum() > 0 else np.full(k, math.nan)
     low = high = np.full(k, math.nan)
     nrep = 0
     if replicates is not None:
         reps = []
-        for r in range(replicates.replicates):
-            wr = w * replicates.multipliers[:, r]
-            ir, _ = _importance(X, y, wr, method)
+        if replicates.clusters is not None:
+            # multipliers are constant within clusters: weighted sums per cluster, once
+            cl = replicates.clusters[ok]
+            m = int(replicates.clusters.max()) + 1
+            first = np.zeros(m, dtype=np.int64)
+            first[replicates.clusters[::-1]] = np.arange(replicates.clusters.shape[0])[::-1]
+            mult = replicates.multipliers[first]  # clusters x replicates
+            agg = sp.csr_matrix((wk, (cl, np.arange(cl.shape[0]))), shape=(m, cl.shape[0]))
+            sw = np.asarray(agg.sum(axis=1)).ravel()
+            sz = agg @ Z
+            szz = np.stack([agg @ (Z * Z[:, [j]]) for j in range(Z.shape[1])], axis=2)  # m x p x p
+            totals = (mult.T @ sw, mult.T @ sz, np.einsum("mr,mpq->rpq", mult, szz))
+            covs = [_cov_from_sums(totals[0][r], totals[1][r], totals[2][r]) for r in range(replicates.replicates)]
+        else:
+            covs = [_wcov(Z, wk * replicates.multipliers[ok, r]) for r in range(replicates.replicates)]
+        for Cr in covs:
+            ir, _ = _importance(Cr, method)
             reps.append(ir / ir.sum() if ir.sum() > 0 else np.full(k, np.nan))
         reps = np.array(reps)
         a = (1 - confidence_level) / 2

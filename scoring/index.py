@@ -23,7 +23,7 @@ from scipy import stats
 from ._results import Estimate, TestResult
 from .design import Design, degrees_of_freedom, degrees_of_freedom_by, kish_effective_n
 
-__all__ = ["TreeNode", "index_tree", "index_tree_by", "index_difference", "index_contrasts", "item_coefficients",
+__all__ = ["TreeNode", "ItemMatrix", "index_tree", "index_tree_by", "index_difference", "index_contrasts", "item_coefficients",
            "respondent_scores"]
 
 
@@ -106,9 +106,34 @@ def item_coefficients(nodes: Sequence[TreeNode], items: Sequence[str],
     return mat, notes
 
 
-def _item_matrix(items: Mapping[str, Any], design: Design) -> tuple[list[str], np.ndarray]:
-    names = list(items)
-    Y = np.column_stack([np.asarray(items[k], dtype=float) for k in names])
+@dataclass(frozen=True, eq=False)
+class ItemMatrix:
+    """Item scores already stacked (respondents x items), to pass to several calls."""
+
+    names: tuple[str, ...]
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, items: Mapping[str, Any]) -> "ItemMatrix":
+        names = tuple(items)
+        Y = np.empty((len(np.asarray(items[names[0]])), len(names)))
+        for j, k in enumerate(names):
+            Y[:, j] = np.asarray(items[k], dtype=float)
+        return cls(names, Y)
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[:, self.names.index(name)]
+
+
+def _item_matrix(items: Mapping[str, Any] | ItemMatrix, design: Design) -> tuple[list[str], np.ndarray]:
+    if isinstance(items, ItemMatrix):
+        names, Y = list(items.names), items.values
+    else:
+        names = list(items)
+        Y = np.column_stack([np.asarray(items[k], dtype=float) for k in names])
     if Y.shape[0] != design.n:
         raise ValueError(f"items must have one value per respondent ({design.n}); got {Y.shape[0]}")
     return names, Y
@@ -172,12 +197,15 @@ def index_difference(items: Mapping[str, Any], design: Design, nodes: Sequence[T
                       method="design-based t test of a difference of indices", estimate=diff, std_error=se)
 
 
-def respondent_scores(items: Mapping[str, Any], nodes: Sequence[TreeNode]) -> dict[str, np.ndarray]:
+def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[TreeNode]) -> dict[str, np.ndarray]:
     """Each respondent's score on every node: the node's weighted combination of the item scores
     the respondent gave (weights rescaled over the items answered); NaN with no item answered.
     For effect sizes, rank tests, entropy weights and drivers; indices use item means."""
-    names = list(items)
-    Y = np.column_stack([np.asarray(items[k], dtype=float) for k in names])
+    if isinstance(items, ItemMatrix):
+        names, Y = list(items.names), items.values
+    else:
+        names = list(items)
+        Y = np.column_stack([np.asarray(items[k], dtype=float) for k in names])
     col = {k: j for j, k in enumerate(names)}
     out: dict[str, np.ndarray] = {}
     for node in _order(nodes):
@@ -207,10 +235,9 @@ def index_tree_by(items: Mapping[str, Any], design: Design, nodes: Sequence[Tree
     w = np.where(use, design.sampling_weights[:, None], 0.0)
     Yu = np.where(use, Y, 0.0)
     J = len(names)
-    W = np.zeros((D, J))
-    S = np.zeros((D, J))
-    np.add.at(W, d, w)
-    np.add.at(S, d, w * Yu)
+    op = sp.csr_matrix((np.ones(design.n), (d, np.arange(design.n))), shape=(D, design.n))
+    W = op @ w
+    S = op @ (w * Yu)
     mu = np.divide(S, W, out=np.full(W.shape, np.nan), where=W > 0)
     coef = np.empty((D, len(nodes), J))
     dom_notes: list[list[str]] = []
@@ -268,10 +295,9 @@ def index_contrasts(items: Mapping[str, Any], design: Design, nodes: Sequence[Tr
     Yu = np.where(use, Y, 0.0)
     WY = w * Yu
     dd = np.where(d >= 0, d, 0)
-    Wl = np.zeros((L, Y.shape[1]))
-    Sl = np.zeros((L, Y.shape[1]))
-    np.add.at(Wl, dd, w)
-    np.add.at(Sl, dd, WY)
+    op = sp.csr_matrix((present.astype(float), (dd, np.arange(design.n))), shape=(L, design.n))
+    Wl = op @ w
+    Sl = op @ WY
 
     def parts(W: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mu = np.divide(S, W, out=np.full(W.shape, np.nan), where=W > 0)

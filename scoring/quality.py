@@ -26,10 +26,26 @@ def duplicates(answers: Any, *, keys: Any = None) -> np.ndarray:
         flag[first] = False
         return flag
     a = np.asarray(answers, dtype=float)
-    filled = np.where(np.isnan(a), -1e300, a)
-    _, first = np.unique(filled, axis=0, return_index=True)
-    flag = np.ones(a.shape[0], dtype=bool)
-    flag[first] = False
+    n = a.shape[0]
+    flag = np.zeros(n, dtype=bool)
+    if n < 2:
+        return flag
+    filled = np.where(np.isnan(a), -1.0e9, a)
+    # Rows are grouped by two random projections, then compared exactly within a group; the
+    # first row of each set of equal rows (in data order) is not flagged.
+    rng = np.random.default_rng(0)
+    keys = filled @ rng.standard_normal((a.shape[1], 2))
+    order = np.lexsort((keys[:, 1], keys[:, 0]))
+    ks = keys[order]
+    starts = np.concatenate([[0], np.flatnonzero(np.any(ks[1:] != ks[:-1], axis=1)) + 1, [n]])
+    for k in np.flatnonzero(np.diff(starts) > 1):
+        run = order[starts[k]:starts[k + 1]]
+        kept: list[int] = []
+        for r in sorted(run.tolist()):
+            if any(np.array_equal(filled[r], filled[k]) for k in kept):
+                flag[r] = True
+            else:
+                kept.append(r)
     return flag
 
 

@@ -29,6 +29,8 @@ class ReplicateDesign:
     rscales: np.ndarray
     mse: bool = False
     kind: str = "custom"
+    #: first-stage cluster of each respondent when multipliers are constant within clusters
+    clusters: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -87,9 +89,11 @@ def jackknife(design: Design) -> ReplicateDesign:
         rscales.append((nh - 1) / nh if n_strata > 1 else 1.0)
     m = np.column_stack(cols)
     if n_strata > 1:
-        return ReplicateDesign(np.asarray(design.sampling_weights, float), m, 1.0, np.array(rscales), False, "JKn")
+        return ReplicateDesign(np.asarray(design.sampling_weights, float), m, 1.0, np.array(rscales), False, "JKn",
+                               clusters)
     k = uniq.shape[0]
-    return ReplicateDesign(np.asarray(design.sampling_weights, float), m, (k - 1) / k, np.ones(k), False, "JK1")
+    return ReplicateDesign(np.asarray(design.sampling_weights, float), m, (k - 1) / k, np.ones(k), False, "JK1",
+                           clusters)
 
 
 def bootstrap(design: Design, *, replicates: int = 500, seed: int | None = None) -> ReplicateDesign:
@@ -114,7 +118,7 @@ def bootstrap(design: Design, *, replicates: int = 500, seed: int | None = None)
         pos = np.searchsorted(psus, st.clusters[in_h])
         m[in_h] = (counts[:, pos] * nh / (nh - 1)).T
     return ReplicateDesign(np.asarray(design.sampling_weights, float), m, 1 / (replicates - 1),
-                           np.ones(replicates), False, "bootstrap")
+                           np.ones(replicates), False, "bootstrap", st.clusters)
 
 
 def _finish(value: float, var: float, y: np.ndarray, w: np.ndarray, design: ReplicateDesign) -> Estimate:

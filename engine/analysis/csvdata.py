@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -43,6 +43,8 @@ class Dataset:
     numbers: dict[str, np.ndarray]
     scores: dict[str, np.ndarray]
     codebook: dict[str, Variable]
+    #: derived arrays (group codes ...) made once per data set
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def column(self, name: str) -> np.ndarray:
         if name in self.numbers:

@@ -15,7 +15,7 @@ import numpy as np
 
 import scoring as sc
 from scoring import compare, drivers, quality, reliability
-from scoring.index import index_contrasts, index_tree, index_tree_by, respondent_scores
+from scoring.index import ItemMatrix, index_contrasts, index_tree, index_tree_by, respondent_scores
 
 from ..schema import MatrixQuestion, Plan, Questionnaire
 from .csvdata import Dataset
@@ -50,9 +50,33 @@ def _margins(plan: Plan, base: Path) -> list[tuple[str, dict[str, float]]]:
     return out
 
 
-def _labels(data: Dataset, name: str) -> np.ndarray:
-    """A grouping column: text (None where missing) or numbers."""
-    return data.column(name)
+def _codes(data: Dataset, name: str) -> tuple[np.ndarray, list]:
+    """Integer codes (-1 where missing) and the labels they stand for, made once per column."""
+    cache = data.cache
+    key = ("codes", name)
+    if key not in cache:
+        col = data.column(name)
+        if col.dtype != object:
+            ok = ~np.isnan(col)
+            labels, inv = np.unique(col[ok], return_inverse=True)
+            codes = np.full(col.shape[0], -1, dtype=np.int64)
+            codes[ok] = inv.ravel()
+            cache[key] = (codes, labels.tolist())
+        else:
+            seen: dict = {}
+            raw = np.fromiter((-1 if v is None else seen.setdefault(v, len(seen)) for v in col.tolist()),
+                              dtype=np.int64, count=col.shape[0])
+            labels = sorted(seen)
+            remap = np.array([labels.index(k) for k in seen], dtype=np.int64) if seen else np.zeros(0, np.int64)
+            codes = np.where(raw >= 0, remap[np.maximum(raw, 0)] if seen else -1, -1)
+            cache[key] = (codes, labels)
+    return cache[key]
+
+
+def _groups(data: Dataset, name: str, keep: np.ndarray) -> tuple[np.ndarray, list]:
+    """Float codes for scoring's grouping (NaN: missing or excluded) and their labels."""
+    codes, labels = _codes(data, name)
+    return np.where(keep & (codes >= 0), codes, np.nan), labels
 
 
 def _design(plan: Plan, data: Dataset, keep: np.ndarray, base: Path) -> sc.Design:
@@ -62,15 +86,26 @@ def _design(plan: Plan, data: Dataset, keep: np.ndarray, base: Path) -> sc.Desig
     weights[~keep] = 0.0
     if d.weights and np.isnan(weights[keep]).any():
         raise ValueError(f"design weights column '{d.weights}' has missing values")
-    psu = [_labels(data, p) for p in d.psu] or None
+    psu = [_codes(data, p)[0] for p in d.psu] or None
     fpc = [data.numbers[f] for f in d.fpc] or None
-    design = sc.survey_design(psu=psu, strata=_labels(data, d.strata) if d.strata else None,
+    design = sc.survey_design(psu=psu, strata=_codes(data, d.strata)[0] if d.strata else None,
                               sampling_weights=weights, fpc=fpc, nest=True,
                               lonely_psu=d.single_psu if d.single_psu != "fail" else "fail")
     w = plan.weighting
     if w.method == "none":
         return design
-    margins = [(_labels(data, v), pop) for v, pop in _margins(plan, base)]
+    margins = []
+    for v, pop in _margins(plan, base):
+        codes, labels = _codes(data, v)
+        index = {str(lab): k for k, lab in enumerate(labels)}
+        extra = len(labels)
+        keyed = {}
+        for lab, count in pop.items():
+            if lab not in index:  # a category nobody in the sample has
+                index[lab] = extra
+                extra += 1
+            keyed[str(index[lab])] = count
+        margins.append((codes, keyed))
     if w.method == "poststratify":
         design = sc.poststratify(design, margins[0][0], margins[0][1])
     elif w.method == "rake":
@@ -79,7 +114,7 @@ def _design(plan: Plan, data: Dataset, keep: np.ndarray, base: Path) -> sc.Desig
         cols, totals = [np.ones(n)], [w.population_total or sum(margins[0][1].values())]
         for labels, pop in margins:
             for code in list(pop)[1:]:
-                cols.append((labels == code).astype(float))
+                cols.append((labels == int(code)).astype(float))
                 totals.append(pop[code])
         bounds = w.bounds or (-math.inf, math.inf)
         design = sc.calibrate(design, np.column_stack(cols), totals, calfun=w.calibration, bounds=bounds,
@@ -152,7 +187,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     design = _design(plan, data, keep, base_dir)
     weighting = design.weighting
     w = design.sampling_weights
-    items = {i: np.where(keep, data.scores[i], np.nan) for i in item_ids}
+    items = ItemMatrix.of({i: np.where(keep, data.scores[i], np.nan) for i in item_ids})
     progress("indicator weights")
     nodes, derivation = tree_nodes(q, items, w)
     node_ids = [n.id for n in nodes]
@@ -161,7 +196,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     overall = index_tree(items, design, nodes)
     for nid in node_ids:
         estimates.append(_est(nid, "index", overall[nid], level))
-    item_means = sc.means(items, design)
+    item_means = sc.means({i: items[i] for i in item_ids}, design)
     for k, i in enumerate(item_ids):
         estimates.append(_est(i, "item", item_means[i], level))
     for i in tree.overall:
@@ -171,38 +206,35 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     unweighted = index_tree(items, sc.survey_design(sampling_weights=keep.astype(float)), nodes)[OVERALL]
     for var in plan.domains:
         progress(f"indices by {var}")
-        labels = _labels(data, var)
-        grp = np.where(keep, labels, None).astype(object) if labels.dtype == object else np.where(keep, labels, np.nan)
-        n_levels = len({v for v in grp.tolist() if v is not None and v == v})
-        wanted = None if n_levels <= LARGE_DOMAIN else [OVERALL] + [dm.id for dm in tree.dimensions]
+        grp, labels = _groups(data, var, keep)
+        wanted = None if len(labels) <= LARGE_DOMAIN else [OVERALL] + [dm.id for dm in tree.dimensions]
         by = index_tree_by(items, design, nodes, grp, node_ids=wanted)
         for nid, res in by.items():
-            for lab, e in res.items():
-                estimates.append(_est(nid, "index", e, level, (var, str(lab))))
+            for code, e in res.items():
+                estimates.append(_est(nid, "index", e, level, (var, str(labels[int(code)]))))
     progress("comparisons")
     comparisons = []
     resp = respondent_scores(items, nodes)
     for c in plan.comparisons:
         if c.kind != "domains" or c.by is None:
             continue
-        labels = _labels(data, c.by)
-        grp = np.where(keep, labels, None).astype(object) if labels.dtype == object else np.where(keep, labels, np.nan)
-        present = keep & np.array([v is not None and v == v for v in labels.tolist()])
+        grp, names = _groups(data, c.by, keep)
+        present = ~np.isnan(grp)
         if c.test == "rank":
-            levels = sorted({v for v in labels[present].tolist()})
             tested = []
-            for i, a in enumerate(levels):
-                for b in ([None] if c.pairs == "each_vs_rest" else levels[i + 1:]):
-                    mb = present & ((labels != a) if b is None else (labels == b))
-                    tested.append((a, b, compare.mann_whitney(resp[OVERALL], present & (labels == a), mb)))
+            for a in range(len(names)):
+                for b in ([None] if c.pairs == "each_vs_rest" else range(a + 1, len(names))):
+                    mb = present & ((grp != a) if b is None else (grp == b))
+                    tested.append((a, b, compare.mann_whitney(resp[OVERALL], grp == a, mb)))
         else:
-            tested = index_contrasts(items, design, nodes, OVERALL, grp, pairs=c.pairs)
+            tested = [(int(a), None if b is None else int(b), r)
+                      for a, b, r in index_contrasts(items, design, nodes, OVERALL, grp, pairs=c.pairs)]
         results = []
         for a, b, r in tested:
-            ma = present & (labels == a)
-            mb = present & ((labels != a) if b is None else (labels == b))
+            ma = grp == a
+            mb = present & ((grp != a) if b is None else (grp == b))
             d = compare.cohens_d(resp[OVERALL], ma, mb, sampling_weights=w)
-            results.append((str(a), "rest" if b is None else str(b), r, d))
+            results.append((str(names[a]), "rest" if b is None else str(names[b]), r, d))
         padj = sc.adjust_p([r.p_value for _, _, r, _ in results], method=c.adjust)
         rows = []
         for (a, b, r, d), p in zip(results, padj):
@@ -212,7 +244,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
                          "statistic": r.statistic, "df": r.df, "p_value": r.p_value, "p_adjusted": p,
                          "effect_size_d": d, "method": r.method})
         if c.test == "rank":
-            kw = compare.kruskal_wallis(resp[OVERALL][present], labels[present].astype(str))
+            kw = compare.kruskal_wallis(resp[OVERALL][present], grp[present])
             omnibus = {"method": kw.method, "statistic": kw.statistic, "df": kw.df, "p_value": kw.p_value}
         else:
             omnibus = None
@@ -239,7 +271,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     rel: dict[str, Any] = {"dimensions": {}}
     for dim in tree.dimensions:
         its = [i for ind in dim.indicators for i in ind.items]
-        X = np.column_stack([items[i] for i in its])
+        X = items.values[:, [item_ids.index(i) for i in its]]
         entry: dict[str, Any] = {"items": its, "complete_cases": int((~np.isnan(X).any(axis=1)).sum())}
         if len(its) >= 2 and entry["complete_cases"] >= 3:
             a = reliability.cronbach_alpha(X)
@@ -252,7 +284,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
             except (np.linalg.LinAlgError, ValueError):
                 entry["omega_total"] = math.nan
         rel["dimensions"][dim.id] = entry
-    Xall = np.column_stack([items[i] for i in item_ids])
+    Xall = items.values
     if (~np.isnan(Xall).any(axis=1)).sum() > len(item_ids) + 1:
         try:
             k = reliability.kmo(Xall)
@@ -284,15 +316,19 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     leagues = {}
     psu_vars = set(plan.design.psu)
     for var in plan.report.league_tables:
-        labels = _labels(data, var)
-        lab = np.where(keep, labels, None).astype(object) if labels.dtype == object else labels
-        nested_in_psu = var in psu_vars or (plan.design.psu and _nested(labels, _labels(data, plan.design.psu[0])))
+        grp, names = _groups(data, var, keep)
+        nested_in_psu = var in psu_vars or (plan.design.psu and _nested(_codes(data, var)[0],
+                                                                        _codes(data, plan.design.psu[0])[0]))
         if nested_in_psu:
-            ests = compare.within_unit_estimates(resp[OVERALL], lab, sampling_weights=w)
+            ok = ~np.isnan(grp)
+            ests = compare.within_unit_estimates(np.where(ok, resp[OVERALL], np.nan), np.where(ok, grp, -1),
+                                                 sampling_weights=np.where(ok, w, 0.0))
+            ests = {k: v for k, v in ests.items() if k >= 0}
             source = "within-unit variance (the units are sampling units, whose design-based SE is zero)"
         else:
-            ests = index_tree_by(items, design, nodes, lab, node_ids=[OVERALL])[OVERALL]
+            ests = index_tree_by(items, design, nodes, grp, node_ids=[OVERALL])[OVERALL]
             source = "design-based"
+        ests = {str(names[int(k)]): e for k, e in ests.items()}
         rows = compare.league_table(ests, min_n=plan.min_cell_size, confidence_level=level,
                                     parent=overall[OVERALL].value)
         leagues[var] = {"target": OVERALL, "variance": source, "min_n": plan.min_cell_size,
@@ -325,11 +361,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
 
 
 def _nested(units: np.ndarray, psu: np.ndarray) -> bool:
-    """True when every unit lies inside one PSU."""
-    seen: dict[Any, Any] = {}
-    for u, p in zip(units.tolist(), psu.tolist()):
-        if u in (None, ""):
-            continue
-        if seen.setdefault(u, p) != p:
-            return False
-    return True
+    """True when every unit (code >= 0) lies inside one PSU."""
+    ok = units >= 0
+    pairs = np.unique(units[ok] * (int(psu.max()) + 1) + psu[ok])
+    return np.unique(pairs // (int(psu.max()) + 1)).shape[0] == pairs.shape[0]

@@ -32,14 +32,15 @@ def _ahp(w: AhpWeights, children: list[str]) -> tuple[list[float], dict]:
         "consistency_ratio": r.consistency_ratio}
 
 
-def _resolve(w: Any, children: list[str], child_scores: dict[str, np.ndarray],
+def _resolve(w: Any, children: list[str], child_scores: Any,
              sampling_weights: np.ndarray) -> tuple[list[float], dict]:
     if isinstance(w, FixedWeights):
         return [w.values[c] for c in children], {"method": "fixed"}
     if isinstance(w, AhpWeights):
         return _ahp(w, children)
     if isinstance(w, (EntropyWeights, BlendWeights)):
-        X = np.column_stack([child_scores[c] for c in children])
+        scores = child_scores() if callable(child_scores) else child_scores
+        X = np.column_stack([scores[c] for c in children])
         e = entropy_weights(X, sampling_weights=sampling_weights)
         info = {"method": "entropy", "entropy": list(e.entropy), "divergence": list(e.divergence), "n": e.n}
         if isinstance(w, EntropyWeights):
@@ -51,7 +52,7 @@ def _resolve(w: Any, children: list[str], child_scores: dict[str, np.ndarray],
     return [1.0 / len(children)] * len(children), {"method": "equal"}
 
 
-def tree_nodes(q: Questionnaire, item_scores: dict[str, np.ndarray],
+def tree_nodes(q: Questionnaire, item_scores: Any,
                sampling_weights: np.ndarray) -> tuple[list[TreeNode], dict[str, dict]]:
     """Nodes children first (indicators, dimensions, the overall index) and, per node, the
     weights with how they were derived."""
@@ -65,14 +66,12 @@ def tree_nodes(q: Questionnaire, item_scores: dict[str, np.ndarray],
             ws, info = _resolve(ind.weights, list(ind.items), item_scores, sampling_weights)
             nodes.append(TreeNode(ind.id, tuple(ind.items), tuple(ws)))
             derivation[ind.id] = {"children": list(ind.items), "weights": ws, **info}
-        scores = respondent_scores(item_scores, nodes)
         kids = [i.id for i in dim.indicators]
-        ws, info = _resolve(dim.weights, kids, scores, sampling_weights)
+        ws, info = _resolve(dim.weights, kids, lambda: respondent_scores(item_scores, nodes), sampling_weights)
         nodes.append(TreeNode(dim.id, tuple(kids), tuple(ws)))
         derivation[dim.id] = {"children": kids, "weights": ws, **info}
-    scores = respondent_scores(item_scores, nodes)
     dims = [d.id for d in tree.dimensions]
-    ws, info = _resolve(tree.weights, dims, scores, sampling_weights)
+    ws, info = _resolve(tree.weights, dims, lambda: respondent_scores(item_scores, nodes), sampling_weights)
     nodes.append(TreeNode(OVERALL, tuple(dims), tuple(ws)))
     derivation[OVERALL] = {"children": dims, "weights": ws, **info}
     return nodes, derivation

@@ -186,3 +186,18 @@ def test_index_contrasts_in_one_pass_equal_one_at_a_time(pairs):
                                None if b is None else d["stype"] == b)
         np.testing.assert_allclose([r.estimate, r.std_error, r.p_value], [one.estimate, one.std_error, one.p_value],
                                    rtol=1e-10)
+
+
+def test_driver_bootstrap_by_cluster_sums_equals_row_by_row():
+    d = dataset("apiclus1")
+    design = sc.survey_design(psu=d["dnum"], sampling_weights=d["pw"])
+    X = [d["api99"], d["meals"], d["ell"]]
+    y = d["api00"]
+    boot = sc.bootstrap(design, replicates=30, seed=4)
+    fast = drivers.drivers(X, y, names=["a", "b", "c"], sampling_weights=d["pw"], replicates=boot)
+    import dataclasses
+    slow = drivers.drivers(X, y, names=["a", "b", "c"], sampling_weights=d["pw"],
+                           replicates=dataclasses.replace(boot, clusters=None))
+    np.testing.assert_allclose(fast.low, slow.low, rtol=1e-9)
+    np.testing.assert_allclose(fast.high, slow.high, rtol=1e-9)
+    assert sum(fast.importance) == pytest.approx(fast.r_squared)
