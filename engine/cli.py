@@ -108,10 +108,6 @@ def _score(args: argparse.Namespace) -> int:
     if not qr.ok:
         print(format_report(str(qpath), qr.diagnostics))
         return 1
-    if args.wave:
-        print("manyi score: --wave reads a wave from the collection database, which this installation does not "
-              "have yet; export the wave to CSV and pass --data", file=sys.stderr)
-        return 2
     show = sys.stderr.isatty() and not args.quiet
     start = time.perf_counter()
 
@@ -121,9 +117,21 @@ def _score(args: argparse.Namespace) -> int:
 
     progress("reading data")
     try:
-        data = read_csv(args.data, qr.document, plan)
+        if args.wave:
+            from .analysis.fromstore import wave_dataset
+            from .storage import NotFound, Store
+
+            store = Store(args.database)
+            try:
+                store.wave(args.wave)
+            except NotFound as e:
+                print(f"manyi score: {e}", file=sys.stderr)
+                return 1
+            data = wave_dataset(store, args.wave, qr.document, plan)
+        else:
+            data = read_csv(args.data, qr.document, plan)
     except LoadError as e:
-        print(format_report(args.data, e.diagnostics))
+        print(format_report(args.data or f"wave {args.wave}", e.diagnostics))
         return 1
     try:
         results = evaluate(plan, qr.document, data, base_dir=plan_path.parent, progress=progress,
@@ -158,6 +166,15 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db(args: argparse.Namespace) -> int:
+    from .storage import database_url, upgrade
+
+    url = database_url(args.database)
+    upgrade(url)
+    print(f"database at head: {url.split('@')[-1]}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="manyi", description="满意 manyi: survey and satisfaction-evaluation engine")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -177,8 +194,13 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--wave", help="a wave id in the collection database")
     p.add_argument("--out", default="results.json", help="where to write the results (- for standard output)")
     p.add_argument("--bootstrap", type=int, default=50, help="bootstrap replicates for driver intervals (0: none)")
+    p.add_argument("--database", help="database URL for --wave (default: MANYI_DATABASE_URL or var/manyi.db)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_score)
+    p = sub.add_parser("db", help="database commands")
+    p.add_argument("action", choices=("upgrade",), help="upgrade: migrate to the newest schema")
+    p.add_argument("--database", help="database URL (default: MANYI_DATABASE_URL or var/manyi.db)")
+    p.set_defaults(func=_db)
     p = sub.add_parser("simulate", help="write a simulated wave (CSV) for a questionnaire")
     p.add_argument("questionnaire")
     p.add_argument("--n", type=int, default=5000)
