@@ -9,6 +9,19 @@ from ._context import Context
 __all__ = ["check_policy"]
 
 
+def _inverse(codes: dict, where: tuple, subject: str, what: str, ctx: Context) -> dict:
+    """meaning -> code of an adapter's map; two codes with one meaning are P002 (a code sent
+    back through the inverse map would be ambiguous)."""
+    inverse: dict = {}
+    for code, meaning in codes.items():
+        if meaning in inverse:
+            ctx.report("P002", where + (code,), subject, f"codes '{inverse[meaning]}' and '{code}' both mean "
+                       f"{what} {meaning}; a code sent back would be ambiguous", f"map each code to a different {what}")
+        else:
+            inverse[meaning] = code
+    return inverse
+
+
 def check_policy(p: Policy, ctx: Context) -> None:
     subject = f"policy '{p.id}'"
     defined: dict[int, int] = {}
@@ -46,24 +59,11 @@ def check_policy(p: Policy, ctx: Context) -> None:
             line, _ = ctx.position(("adapters", adapters[ad.id], "id"))
             ctx.report("D001", where + ("id",), asub, f"adapter id '{ad.id}' is already used on line {line}")
         adapters.setdefault(ad.id, ai)
-        by_level: dict[int, str] = {}
+        by_level = _inverse(ad.levels, where + ("levels",), asub, "level", ctx)
         for code, level in ad.levels.items():
-            if level in by_level:
-                ctx.report("P002", where + ("levels", code), asub,
-                           f"codes '{by_level[level]}' and '{code}' both mean level {level}; a code sent back "
-                           "would be ambiguous", "map each code to a different level")
-            else:
-                by_level[level] = code
             if level not in defined and level not in ctx.broken_levels:
                 ctx.report("P003", where + ("levels", code), asub, f"level {level} is not defined in levels")
-        by_channel: dict[str, str] = {}
-        for code, channel in ad.channels.items():
-            if channel in by_channel:
-                ctx.report("P002", where + ("channels", code), asub,
-                           f"codes '{by_channel[channel]}' and '{code}' both mean channel {channel}; a code sent "
-                           "back would be ambiguous", "map each code to a different channel")
-            else:
-                by_channel[channel] = code
+        _inverse(ad.channels, where + ("channels",), asub, "channel", ctx)
         lacking = [lv for lv in LEVELS if lv not in by_level]
         if lacking:
             ctx.report("P002", where + ("levels",), asub,
