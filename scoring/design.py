@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from ._results import WeightingRecord
 
 __all__ = ["Design", "Stage", "survey_design", "LONELY_PSU", "PostStratification", "Raking", "Greg",
-           "degrees_of_freedom", "degrees_of_freedom_by", "kish_effective_n"]
+           "degrees_of_freedom", "degrees_of_freedom_by", "kish_effective_n", "collapse"]
 
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 
@@ -84,12 +84,14 @@ class PostStratification:
     cells: np.ndarray
     weights: np.ndarray
     old_weights: np.ndarray
+    multiplicity: np.ndarray | None = None  # respondents per row of a collapsed design
 
 
 @dataclass(frozen=True, eq=False)
 class Raking:
     margins: tuple[tuple[np.ndarray, np.ndarray], ...]  # (category codes, weights after that step)
     passes: int = 10
+    multiplicity: np.ndarray | None = None  # respondents per row of a collapsed design
 
     @cached_property
     def parts(self) -> tuple:
@@ -97,11 +99,12 @@ class Raking:
         the operators applied to the basis: independent of the statistic, made once."""
         ops, counts, offsets = [], [], [0]
         n = self.margins[0][0].shape[0]
+        mult = np.ones(n) if self.multiplicity is None else self.multiplicity
         for codes, psw in self.margins:
             m = int(codes.max()) + 1
             inv = np.divide(1.0, psw, out=np.zeros_like(psw, dtype=float), where=psw != 0)
             ops.append(_scaled_group_op(codes, m, inv))
-            counts.append(np.bincount(codes, minlength=m).astype(float))
+            counts.append(np.bincount(codes, weights=mult, minlength=m).astype(float))
             offsets.append(offsets[-1] + m)
         # one row per respondent, one entry per margin: build the CSR arrays directly
         k = len(self.margins)
@@ -109,7 +112,7 @@ class Raking:
         data = np.empty((n, k))
         for j, (codes, psw) in enumerate(self.margins):
             indices[:, j] = codes + offsets[j]
-            data[:, j] = psw
+            data[:, j] = psw * mult
         B = sp.csr_matrix((data.ravel(), indices.ravel(), np.arange(0, n * k + 1, k)), shape=(n, offsets[-1]))
         H = [_dense(op @ B) for op in ops]
         return B, ops, counts, offsets, H
@@ -119,6 +122,7 @@ class Raking:
 class Greg:
     basis: np.ndarray  # orthonormal basis (n x k) of the model matrix times sqrt(old weights)
     w: np.ndarray  # g * sqrt(old weights)
+    multiplicity: np.ndarray | None = None  # respondents per row of a collapsed design
 
 
 Calibration = PostStratification | Raking | Greg
@@ -134,6 +138,8 @@ class Design:
     calibrations: tuple[Calibration, ...] = ()
     weighting: WeightingRecord | None = None
     notes: tuple[str, ...] = ()
+    #: respondents per row when rows stand for groups of identical respondents (collapse)
+    multiplicity: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -164,6 +170,53 @@ class Design:
             raise ValueError(f"influence must have {self.n} rows; got {X.shape[0]}")
         lowrank = _residualise(X, self.calibrations)
         return _multistage(X, lowrank, self.stages, self.lonely_psu, diagonal_only)
+
+
+def collapse(design: Design, groups: np.ndarray) -> tuple[Design, np.ndarray, sp.csr_matrix]:
+    """The design with one row per group of respondents (codes 0..G-1) who share every design
+    and calibration attribute: their PSUs at all stages, their weight, and their calibration
+    cells and weights. Returns the collapsed design, the respondents per group, and the
+    (G x n) operator that sums respondents' values into their group: totals of influence
+    values summed this way give exactly the variance of the full design. Raises ValueError if
+    a group mixes respondents that differ in any of those attributes."""
+    g = np.asarray(groups, dtype=np.int64)
+    if g.shape != (design.n,):
+        raise ValueError(f"groups must be one code per respondent ({design.n})")
+    G = int(g.max()) + 1 if g.size else 0
+    first = np.full(G, -1, dtype=np.int64)
+    first[g[::-1]] = np.arange(g.shape[0])[::-1]
+    mult = np.bincount(g, minlength=G).astype(float)
+    op = sp.csr_matrix((np.ones(design.n), (g, np.arange(design.n))), shape=(G, design.n))
+
+    def same(values: np.ndarray, what: str) -> np.ndarray:
+        rep = values[first]
+        if not np.array_equal(rep[g], values):
+            raise ValueError(f"a group mixes respondents with different {what}; add it to the group key")
+        return rep
+
+    w = same(np.asarray(design.sampling_weights), "weights")
+    stages = []
+    for k, st in enumerate(design.stages):
+        strata = same(st.strata, f"strata (stage {k + 1})")
+        clusters = same(st.clusters, f"PSUs (stage {k + 1})")
+        m = int(clusters.max()) + 1
+        stages.append(Stage(strata, clusters, st.n_psu[first], None if st.popsize is None else st.popsize[first],
+                            st.strata_labels, _sum_operator(clusters, m)))
+    cals: list[Calibration] = []
+    for cal in design.calibrations:
+        if isinstance(cal, Raking):
+            cals.append(Raking(tuple((same(c, "raking cells"), same(np.asarray(p), "raking weights"))
+                                     for c, p in cal.margins), cal.passes, mult))
+        elif isinstance(cal, PostStratification):
+            cals.append(PostStratification(same(cal.cells, "post-strata"), same(cal.weights, "weights"),
+                                           same(cal.old_weights, "weights"), mult))
+        else:
+            basis = cal.basis[first]
+            if not np.allclose(basis[g], cal.basis, rtol=1e-12, atol=0):
+                raise ValueError("a group mixes respondents with different calibration variables")
+            cals.append(Greg(basis, same(cal.w, "calibration weights"), mult))
+    out = replace(design, sampling_weights=w, stages=tuple(stages), calibrations=tuple(cals), multiplicity=mult)
+    return out, mult, op
 
 
 def _sum_operator(codes: np.ndarray, m: int) -> sp.csr_matrix:
@@ -379,7 +432,8 @@ def _residualise(X: Any, calibrations: Sequence[Calibration]) -> _LowRank:
             sub = low.left(op)
             if sub is not None:
                 coef = coef - sub
-            low.add(cal.basis * w[:, None], coef)
+            mult = 1.0 if cal.multiplicity is None else cal.multiplicity[:, None]
+            low.add(cal.basis * w[:, None] * mult, coef)
         elif isinstance(cal, Raking):
             # The correction of every pass lies in the span of psw_m * 1[category]: iterate
             # on the coefficients only (small matrices), as R's 10 passes over the margins.
@@ -405,15 +459,16 @@ def _residualise(X: Any, calibrations: Sequence[Calibration]) -> _LowRank:
             psw[zero] = 1.0
             codes = cal.cells
             m = int(codes.max()) + 1
+            mult = np.ones_like(psw) if cal.multiplicity is None else cal.multiplicity
             ratio = np.divide(oldw, psw, out=np.zeros_like(psw), where=psw != 0)
-            oldsum = np.bincount(codes, weights=oldw, minlength=m)
+            oldsum = np.bincount(codes, weights=oldw * mult, minlength=m)
             op = _scaled_group_op(codes, m, ratio)
             means = _dense(op @ X)
             sub = low.left(op)
             if sub is not None:
                 means = means - sub
             means = means / np.where(oldsum == 0, 1, oldsum)[:, None]
-            low.add(_indicator(codes, psw, m), means)
+            low.add(_indicator(codes, psw * mult, m), means)
     return low
 
 

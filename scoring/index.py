@@ -23,7 +23,7 @@ from scipy import stats
 from ._results import Estimate, TestResult
 from .design import Design, degrees_of_freedom, degrees_of_freedom_by, kish_effective_n
 
-__all__ = ["TreeNode", "ItemMatrix", "index_tree", "index_tree_by", "index_difference", "index_contrasts", "item_coefficients",
+__all__ = ["TreeNode", "ItemMatrix", "ItemSums", "index_tree", "index_tree_by", "index_difference", "index_contrasts", "item_coefficients",
            "respondent_scores"]
 
 
@@ -128,6 +128,28 @@ class ItemMatrix:
         return self.values[:, self.names.index(name)]
 
 
+@dataclass(frozen=True, eq=False)
+class ItemSums:
+    """Item scores summed by groups of respondents who share every design attribute (see
+    scoring.design.collapse): per group and item, the weight of those who answered
+    (`weights`) and their weighted score total (`totals`); `respondents` counts the group's
+    respondents with at least one item answered. Estimates from it equal those from the rows."""
+
+    names: tuple[str, ...]
+    weights: np.ndarray
+    totals: np.ndarray
+    respondents: np.ndarray
+
+    @classmethod
+    def of(cls, items: ItemMatrix | Mapping[str, Any], sampling_weights: np.ndarray, op: Any) -> "ItemSums":
+        m = items if isinstance(items, ItemMatrix) else ItemMatrix.of(items)
+        answered = ~np.isnan(m.values)
+        wt = np.where(answered, np.asarray(sampling_weights, float)[:, None], 0.0)
+        wy = wt * np.nan_to_num(m.values)
+        return cls(m.names, np.asarray(op @ wt), np.asarray(op @ wy),
+                   np.asarray(op @ answered.any(axis=1).astype(float)).ravel())
+
+
 def _item_matrix(items: Mapping[str, Any] | ItemMatrix, design: Design) -> tuple[list[str], np.ndarray]:
     if isinstance(items, ItemMatrix):
         names, Y = list(items.names), items.values
@@ -139,56 +161,90 @@ def _item_matrix(items: Mapping[str, Any] | ItemMatrix, design: Design) -> tuple
     return names, Y
 
 
-def _influence(Y: np.ndarray, design: Design, nodes: Sequence[TreeNode], names: list[str],
-               dom: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Node values, coefficients (nodes x items), influence values (n x nodes), use mask."""
-    use = dom[:, None] & ~np.isnan(Y) & (design.sampling_weights > 0)[:, None]
-    w = np.where(use, design.sampling_weights[:, None], 0.0)
-    W = w.sum(axis=0)
-    Yu = np.where(use, Y, 0.0)
-    mu = np.divide((w * Yu).sum(axis=0), W, out=np.full(W.shape, np.nan), where=W > 0)
-    A, notes = item_coefficients(nodes, names, available=W > 0)
-    E = w * (Yu - np.nan_to_num(mu)) / np.where(W > 0, W, 1.0)
-    Ac = np.nan_to_num(A)
-    return Ac @ np.nan_to_num(mu), A, E @ Ac.T, use, notes
-
-
-def index_tree(items: Mapping[str, Any], design: Design, nodes: Sequence[TreeNode], *,
-               domain: Any = None) -> dict[str, Estimate]:
-    """Value and standard error of every node, in the population or a domain."""
+def _sums(items: Any, design: Design, dom: np.ndarray | None) -> tuple[list[str], np.ndarray, np.ndarray,
+                                                                       np.ndarray]:
+    """(names, Wt, WY, respondents): per row the weight of each answered item, the weighted
+    score, and how many respondents the row stands for with an answer; rows outside `dom`
+    are zero."""
+    pos = design.sampling_weights > 0
+    keep = pos if dom is None else (pos & dom)
+    if isinstance(items, ItemSums):
+        if items.weights.shape[0] != design.n:
+            raise ValueError(f"item sums must have one row per design row ({design.n})")
+        Wt = np.where(keep[:, None], items.weights, 0.0)
+        WY = np.where(keep[:, None], items.totals, 0.0)
+        resp = np.where(keep & (Wt > 0).any(axis=1), items.respondents, 0.0)
+        return list(items.names), Wt, WY, resp
     names, Y = _item_matrix(items, design)
-    dom = np.ones(design.n, dtype=bool) if domain is None else np.asarray(domain, dtype=bool)
-    values, A, X, use, notes = _influence(Y, design, nodes, names, dom)
+    use = keep[:, None] & ~np.isnan(Y)
+    Wt = np.where(use, design.sampling_weights[:, None], 0.0)
+    WY = Wt * np.where(use, Y, 0.0)
+    return names, Wt, WY, use.any(axis=1).astype(float)
+
+
+def _kish(w: np.ndarray, r: np.ndarray) -> float:
+    """Kish n_eff of r respondents per row, each with weight w."""
+    s2 = float(np.sum(r * w * w))
+    return float(np.sum(r * w)) ** 2 / s2 if s2 > 0 else math.nan
+
+
+def _influence(Wt: np.ndarray, WY: np.ndarray, nodes: Sequence[TreeNode], names: list[str]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Node values, coefficients (nodes x items), influence values (rows x nodes), notes."""
+    W = Wt.sum(axis=0)
+    mu = np.divide(WY.sum(axis=0), W, out=np.full(W.shape, np.nan), where=W > 0)
+    A, notes = item_coefficients(nodes, names, available=W > 0)
+    Ac = np.nan_to_num(A)
+    E = (WY - Wt * np.nan_to_num(mu)) / np.where(W > 0, W, 1.0)
+    return Ac @ np.nan_to_num(mu), A, E @ Ac.T, notes
+
+
+def index_tree(items: Any, design: Design, nodes: Sequence[TreeNode], *, domain: Any = None,
+               extra_items: bool = False) -> dict[str, Estimate]:
+    """Value and standard error of every node, in the population or a domain. `items` are
+    item scores by respondent (mapping or ItemMatrix) or ItemSums of a collapsed design. With
+    `extra_items`, every item is also returned as a node of its own (its mean)."""
+    dom = None if domain is None else np.asarray(domain, dtype=bool)
+    names, Wt, WY, resp = _sums(items, design, dom)
+    if extra_items:
+        nodes = list(nodes) + [TreeNode(f"item:{k}", (k,), (1.0,)) for k in names]
+    values, A, X, notes = _influence(Wt, WY, nodes, names)
     V = design.variance(X)
-    df = degrees_of_freedom(design, use.any(axis=1))
+    df = degrees_of_freedom(design, resp > 0)
     w = design.sampling_weights
     Ac = np.nan_to_num(A)
+    grouped = isinstance(items, ItemSums)
     out = {}
     for k, node in enumerate(nodes):
+        nid = node.id[5:] if node.id.startswith("item:") else node.id
         if np.isnan(A[k]).all():
-            out[node.id] = Estimate(value=math.nan, std_error=math.nan, df=df, n=0,
-                                    notes=(f"{node.id}: no scored answer",))
+            out[nid] = Estimate(value=math.nan, std_error=math.nan, df=df, n=0, notes=(f"{nid}: no scored answer",))
             continue
-        involved = use[:, Ac[k] > 0].any(axis=1)
-        out[node.id] = Estimate(value=float(values[k]), std_error=math.sqrt(max(float(V[k, k]), 0.0)), df=df,
-                                n=int(involved.sum()), n_effective=kish_effective_n(np.where(involved, w, 0)),
-                                notes=tuple(n for n in notes if n.startswith(f"{node.id}:")))
+        involved = resp if grouped else (Wt[:, Ac[k] > 0] > 0).any(axis=1).astype(float)
+        out[nid] = Estimate(value=float(values[k]), std_error=math.sqrt(max(float(V[k, k]), 0.0)), df=df,
+                            n=int(round(float(involved.sum()))), n_effective=_kish(w, involved),
+                            notes=tuple(n for n in notes if n.startswith(f"{nid}:")))
     return out
 
 
-def index_difference(items: Mapping[str, Any], design: Design, nodes: Sequence[TreeNode], node_id: str,
+def index_difference(items: Any, design: Design, nodes: Sequence[TreeNode], node_id: str,
                      group_a: Any, group_b: Any | None = None) -> TestResult:
     """Node value in domain A minus in domain B (everyone else when omitted), with the
     design-based standard error of the difference and a t test on design df - 1."""
-    names, Y = _item_matrix(items, design)
     a = np.asarray(group_a, dtype=bool)
     b = ~a if group_b is None else np.asarray(group_b, dtype=bool)
     k = [n.id for n in nodes].index(node_id)
-    va, _, xa, ua, _ = _influence(Y, design, nodes, names, a)
-    vb, _, xb, ub, _ = _influence(Y, design, nodes, names, b)
+    names, Wa, Ya, ra = _sums(items, design, a)
+    _, Wb, Yb, rb = _sums(items, design, b)
+    va, _, xa, _ = _influence(Wa, Ya, nodes, names)
+    vb, _, xb, _ = _influence(Wb, Yb, nodes, names)
     diff = float(va[k] - vb[k])
     se = math.sqrt(max(float(design.variance(xa[:, k] - xb[:, k])[0, 0]), 0.0))
-    df = degrees_of_freedom(design, ua.any(axis=1) | ub.any(axis=1)) - 1
+    df = degrees_of_freedom(design, (ra > 0) | (rb > 0)) - 1
+    return _t_result(diff, se, df)
+
+
+def _t_result(diff: float, se: float, df: float) -> TestResult:
     if not se > 0 or df <= 0 or math.isnan(diff):
         return TestResult(statistic=math.nan, p_value=math.nan, df=df, method="design-based t test",
                           estimate=diff, std_error=se)
@@ -220,84 +276,85 @@ def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[Tre
     return out
 
 
-def index_tree_by(items: Mapping[str, Any], design: Design, nodes: Sequence[TreeNode], groups: Any, *,
+def _domain_codes(groups: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    g = np.asarray(groups)
+    if g.shape != (n,):
+        raise ValueError(f"groups must be one value per row ({n}); got shape {g.shape}")
+    present = ~np.isnan(g) if g.dtype.kind == "f" else np.array([v is not None for v in g.tolist()])
+    labels, codes = np.unique(g[present], return_inverse=True)
+    d = np.full(n, -1, dtype=np.int64)
+    d[present] = codes.ravel()
+    return labels, d, present
+
+
+def index_tree_by(items: Any, design: Design, nodes: Sequence[TreeNode], groups: Any, *,
                   node_ids: Sequence[str] | None = None) -> dict[str, dict[Any, Estimate]]:
     """Every node (or those in `node_ids`) in every domain of `groups`, each estimated inside
     the full design; one sparse pass per node over all domains."""
-    names, Y = _item_matrix(items, design)
-    g = np.asarray(groups)
-    present = ~np.isnan(g) if g.dtype.kind == "f" else np.array([v is not None for v in g.tolist()])
-    labels, codes = np.unique(g[present], return_inverse=True)
-    d = np.full(design.n, 0, dtype=np.int64)
-    d[present] = codes.ravel()
+    labels, d, present = _domain_codes(groups, design.n)
+    names, Wt, WY, resp = _sums(items, design, present)
     D = labels.shape[0]
-    use = present[:, None] & ~np.isnan(Y) & (design.sampling_weights > 0)[:, None]
-    w = np.where(use, design.sampling_weights[:, None], 0.0)
-    Yu = np.where(use, Y, 0.0)
     J = len(names)
-    op = sp.csr_matrix((np.ones(design.n), (d, np.arange(design.n))), shape=(D, design.n))
-    W = op @ w
-    S = op @ (w * Yu)
+    dd = np.where(d >= 0, d, 0)
+    op = sp.csr_matrix((present.astype(float), (dd, np.arange(design.n))), shape=(D, design.n))
+    W = np.asarray(op @ Wt)
+    S = np.asarray(op @ WY)
     mu = np.divide(S, W, out=np.full(W.shape, np.nan), where=W > 0)
     coef = np.empty((D, len(nodes), J))
     dom_notes: list[list[str]] = []
+    cache: dict[bytes, tuple[np.ndarray, list[str]]] = {}
     for k in range(D):
-        A, notes = item_coefficients(nodes, names, available=W[k] > 0)
-        coef[k] = A
+        key = (W[k] > 0).tobytes()
+        if key not in cache:
+            cache[key] = item_coefficients(nodes, names, available=W[k] > 0)
+        coef[k], notes = cache[key]
         dom_notes.append(notes)
-    E = w * (Yu - np.nan_to_num(mu)[d]) / np.where(W > 0, W, 1.0)[d]
-    del Yu
+    E = (WY - Wt * np.nan_to_num(mu)[dd]) / np.where(W > 0, W, 1.0)[dd]
     wanted = [i for i, n in enumerate(nodes) if node_ids is None or n.id in set(node_ids)]
-    any_use = use.any(axis=1)
-    dfs = degrees_of_freedom_by(design, d, any_use, D)
-    nobs = np.bincount(d, weights=any_use.astype(float), minlength=D)
-    wrow = np.where(any_use, design.sampling_weights, 0.0)
-    neff = np.bincount(d, weights=wrow, minlength=D) ** 2 / np.maximum(np.bincount(d, weights=wrow ** 2, minlength=D), 1e-300)
+    has = resp > 0
+    dfs = degrees_of_freedom_by(design, d, has & present, D)
+    w = design.sampling_weights
+    nobs = np.asarray(op @ resp).ravel()
+    sw = np.asarray(op @ (resp * w)).ravel()
+    sw2 = np.asarray(op @ (resp * w * w)).ravel()
+    neff = np.divide(sw ** 2, sw2, out=np.full(D, np.nan), where=sw2 > 0)
     out: dict[str, dict[Any, Estimate]] = {}
     rows = np.arange(design.n)
     for k in wanted:
         Ck = np.nan_to_num(coef[:, k, :])  # D x J
-        x = np.einsum("ij,ij->i", E, Ck[d])
+        x = np.einsum("ij,ij->i", E, Ck[dd])
         x[~present] = 0.0
-        X = sp.csr_matrix((x, (rows, d)), shape=(design.n, D))
+        X = sp.csr_matrix((x, (rows, dd)), shape=(design.n, D))
         var = design.variance(X, diagonal_only=True)
         vals = np.einsum("dj,dj->d", Ck, np.nan_to_num(mu))
         res = {}
         for j, lab in enumerate(labels.tolist()):
             if np.isnan(coef[j, k]).all():
-                res[lab] = Estimate(value=math.nan, std_error=math.nan, df=float(dfs[j]), n=int(nobs[j]),
+                res[lab] = Estimate(value=math.nan, std_error=math.nan, df=float(dfs[j]), n=int(round(nobs[j])),
                                     notes=(f"{nodes[k].id}: no scored answer",))
             else:
-                res[lab] = Estimate(value=float(vals[j]), std_error=math.sqrt(max(float(var[j]), 0.0)), df=float(dfs[j]),
-                                    n=int(nobs[j]), n_effective=float(neff[j]),
+                res[lab] = Estimate(value=float(vals[j]), std_error=math.sqrt(max(float(var[j]), 0.0)),
+                                    df=float(dfs[j]), n=int(round(nobs[j])), n_effective=float(neff[j]),
                                     notes=tuple(n for n in dom_notes[j] if n.startswith(f"{nodes[k].id}:")))
         out[nodes[k].id] = res
     return out
 
 
-def index_contrasts(items: Mapping[str, Any], design: Design, nodes: Sequence[TreeNode], node_id: str, groups: Any,
+def index_contrasts(items: Any, design: Design, nodes: Sequence[TreeNode], node_id: str, groups: Any,
                     *, pairs: str = "each_vs_rest") -> list[tuple[Any, Any, TestResult]]:
     """Differences of a node between domains of `groups`, all in one variance pass: each level
     against the rest of the respondents with a group (`each_vs_rest`), or every pair of levels
     (`all_pairs`). Returns (a, b, result); b is None for "the rest"."""
     if pairs not in ("each_vs_rest", "all_pairs"):
         raise ValueError(f"pairs must be 'each_vs_rest' or 'all_pairs'; got {pairs!r}")
-    names, Y = _item_matrix(items, design)
-    g = np.asarray(groups)
-    present = ~np.isnan(g) if g.dtype.kind == "f" else np.array([v is not None for v in g.tolist()])
-    labels, codes = np.unique(g[present], return_inverse=True)
+    labels, d, present = _domain_codes(groups, design.n)
+    names, Wt, WY, resp = _sums(items, design, present)
     L = labels.shape[0]
-    d = np.full(design.n, -1, dtype=np.int64)
-    d[present] = codes.ravel()
     k = [n.id for n in nodes].index(node_id)
-    use = present[:, None] & ~np.isnan(Y) & (design.sampling_weights > 0)[:, None]
-    w = np.where(use, design.sampling_weights[:, None], 0.0)
-    Yu = np.where(use, Y, 0.0)
-    WY = w * Yu
     dd = np.where(d >= 0, d, 0)
     op = sp.csr_matrix((present.astype(float), (dd, np.arange(design.n))), shape=(L, design.n))
-    Wl = op @ w
-    Sl = op @ WY
+    Wl = np.asarray(op @ Wt)
+    Sl = np.asarray(op @ WY)
 
     def parts(W: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mu = np.divide(S, W, out=np.full(W.shape, np.nan), where=W > 0)
@@ -305,51 +362,40 @@ def index_contrasts(items: Mapping[str, Any], design: Design, nodes: Sequence[Tr
         return mu, A, np.einsum("lj,lj->l", A, np.nan_to_num(mu))
 
     mu_l, A_l, val_l = parts(Wl, Sl)
-    # each respondent's influence in its own level
     coef_own = np.divide(A_l, Wl, out=np.zeros_like(A_l), where=Wl > 0)
-    own = np.einsum("ij,ij->i", WY - w * np.nan_to_num(mu_l)[dd], coef_own[dd])
+    own = np.einsum("ij,ij->i", WY - Wt * np.nan_to_num(mu_l)[dd], coef_own[dd])
     own[d < 0] = 0.0
     rows = np.arange(design.n)
-    out_pairs: list[tuple[int, int | None]] = []
+    has = resp > 0
     if pairs == "each_vs_rest":
         Wr, Sr = Wl.sum(axis=0) - Wl, Sl.sum(axis=0) - Sl
         mu_r, A_r, val_r = parts(Wr, Sr)
         coef_r = np.divide(A_r, Wr, out=np.zeros_like(A_r), where=Wr > 0)  # L x J
-        # rest influence for column l at row i (in another level): sum_j coef_r[l,j] (WY_ij - w_ij mu_r[l,j])
-        R = WY @ coef_r.T - w @ (coef_r * np.nan_to_num(mu_r)).T  # n x L
+        R = WY @ coef_r.T - Wt @ (coef_r * np.nan_to_num(mu_r)).T  # rows x L
         R[d < 0] = 0.0
         R[rows[d >= 0], d[d >= 0]] = 0.0  # a respondent is not in the rest of its own level
         X = -R
         X[rows[d >= 0], d[d >= 0]] = own[d >= 0]
         diffs = val_l - val_r
-        out_pairs = [(a, None) for a in range(L)]
+        out_pairs: list[tuple[int, int | None]] = [(a, None) for a in range(L)]
     else:
-        cols = [(a, b) for a in range(L) for b in range(a + 1, L)]
+        out_pairs = [(a, b) for a in range(L) for b in range(a + 1, L)]
         data, ri, ci = [], [], []
-        for c, (a, b) in enumerate(cols):
+        for c, (a, b) in enumerate(out_pairs):
             for lev, sign in ((a, 1.0), (b, -1.0)):
                 m = np.flatnonzero(d == lev)
                 ri.append(m)
                 ci.append(np.full(m.shape[0], c))
                 data.append(sign * own[m])
         X = sp.csr_matrix((np.concatenate(data), (np.concatenate(ri), np.concatenate(ci))),
-                          shape=(design.n, len(cols))) if cols else np.zeros((design.n, 0))
-        diffs = np.array([val_l[a] - val_l[b] for a, b in cols])
-        out_pairs = cols
-    var = design.variance(X, diagonal_only=True) if len(out_pairs) else np.zeros(0)
-    df_all = degrees_of_freedom(design, present) - 1
+                          shape=(design.n, len(out_pairs))) if out_pairs else np.zeros((design.n, 0))
+        diffs = np.array([val_l[a] - val_l[b] for a, b in out_pairs])
+    var = design.variance(X, diagonal_only=True) if out_pairs else np.zeros(0)
+    df_all = degrees_of_freedom(design, present & has) - 1
     results = []
     for (a, b), diff, v in zip(out_pairs, diffs, var):
-        df = df_all if b is None else degrees_of_freedom(design, (d == a) | (d == b)) - 1
-        se = math.sqrt(max(float(v), 0.0))
-        if not se > 0 or df <= 0 or math.isnan(diff):
-            r = TestResult(statistic=math.nan, p_value=math.nan, df=df, method="design-based t test",
-                           estimate=float(diff), std_error=se)
-        else:
-            t = float(diff) / se
-            r = TestResult(statistic=t, p_value=float(2 * stats.t.sf(abs(t), df)), df=df,
-                           method="design-based t test of a difference of indices", estimate=float(diff),
-                           std_error=se)
+        df = df_all if b is None else degrees_of_freedom(design, has & ((d == a) | (d == b))) - 1
+        r = _t_result(float(diff), math.sqrt(max(float(v), 0.0)), df)
         results.append((labels[a].item() if hasattr(labels[a], "item") else labels[a],
                         None if b is None else (labels[b].item() if hasattr(labels[b], "item") else labels[b]), r))
     return results

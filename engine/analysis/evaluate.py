@@ -15,7 +15,10 @@ import numpy as np
 
 import scoring as sc
 from scoring import compare, drivers, quality, reliability
-from scoring.index import ItemMatrix, index_contrasts, index_tree, index_tree_by, respondent_scores
+from scoring.design import collapse, factorize
+from scoring.index import (
+    ItemMatrix, ItemSums, index_contrasts, index_tree, index_tree_by, item_coefficients, respondent_scores,
+)
 
 from ..schema import MatrixQuestion, Plan, Questionnaire
 from .csvdata import Dataset
@@ -175,7 +178,7 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str]) -
 
 
 def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, progress: Progress = lambda s: None,
-             bootstrap_replicates: int = 50, seed: int = 20261122) -> dict[str, Any]:
+             bootstrap_replicates: int = 50, seed: int = 20261122, collapse_rows: bool = True) -> dict[str, Any]:
     level = plan.confidence_level
     tree = q.indicators
     if tree is None:
@@ -193,22 +196,28 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     node_ids = [n.id for n in nodes]
     estimates: list[dict] = []
     progress("indices")
-    overall = index_tree(items, design, nodes)
+    # Respondents who share every design attribute and every grouping variable are summed into
+    # one row of a collapsed design (exactly the same estimates, far fewer rows).
+    group_vars = sorted(set(plan.domains) | {c.by for c in plan.comparisons if c.by}
+                        | set(plan.report.league_tables))
+    est_items, est_design, to_group = _collapsed(data, design, items, group_vars, keep, collapse_rows)
+    overall = index_tree(est_items, est_design, nodes, extra_items=True)
     for nid in node_ids:
         estimates.append(_est(nid, "index", overall[nid], level))
-    item_means = sc.means({i: items[i] for i in item_ids}, design)
-    for k, i in enumerate(item_ids):
-        estimates.append(_est(i, "item", item_means[i], level))
+    for i in item_ids:
+        estimates.append(_est(i, "item", overall[i], level))
     for i in tree.overall:
         if i in data.scores:
             estimates.append(_est(i, "overall_item", sc.mean(np.where(keep, data.scores[i], np.nan), design), level))
     # unweighted index, to show what weighting changes
-    unweighted = index_tree(items, sc.survey_design(sampling_weights=keep.astype(float)), nodes)[OVERALL]
+    A, _ = item_coefficients(nodes, item_ids)
+    unweighted_value = float(np.nan_to_num(A[[n.id for n in nodes].index(OVERALL)]) @
+                             np.nan_to_num(np.nanmean(items.values[keep], axis=0)))
     for var in plan.domains:
         progress(f"indices by {var}")
         grp, labels = _groups(data, var, keep)
         wanted = None if len(labels) <= LARGE_DOMAIN else [OVERALL] + [dm.id for dm in tree.dimensions]
-        by = index_tree_by(items, design, nodes, grp, node_ids=wanted)
+        by = index_tree_by(est_items, est_design, nodes, to_group(grp), node_ids=wanted)
         for nid, res in by.items():
             for code, e in res.items():
                 estimates.append(_est(nid, "index", e, level, (var, str(labels[int(code)]))))
@@ -228,7 +237,8 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
                     tested.append((a, b, compare.mann_whitney(resp[OVERALL], grp == a, mb)))
         else:
             tested = [(int(a), None if b is None else int(b), r)
-                      for a, b, r in index_contrasts(items, design, nodes, OVERALL, grp, pairs=c.pairs)]
+                      for a, b, r in index_contrasts(est_items, est_design, nodes, OVERALL, to_group(grp),
+                                                     pairs=c.pairs)]
         results = []
         for a, b, r in tested:
             ma = grp == a
@@ -326,7 +336,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
             ests = {k: v for k, v in ests.items() if k >= 0}
             source = "within-unit variance (the units are sampling units, whose design-based SE is zero)"
         else:
-            ests = index_tree_by(items, design, nodes, grp, node_ids=[OVERALL])[OVERALL]
+            ests = index_tree_by(est_items, est_design, nodes, to_group(grp), node_ids=[OVERALL])[OVERALL]
             source = "design-based"
         ests = {str(names[int(k)]): e for k, e in ests.items()}
         rows = compare.league_table(ests, min_n=plan.min_cell_size, confidence_level=level,
@@ -348,7 +358,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
             "max_margin_error": weighting.max_margin_error, "notes": list(weighting.notes)},
         "design": {"df": sc.degrees_of_freedom(design), "n_effective": sc.kish_effective_n(w),
                    "weight_design_effect": float(data.n and keep.sum() / sc.kish_effective_n(w))},
-        "unweighted_overall_index": unweighted.value,
+        "unweighted_overall_index": unweighted_value,
         "weights": derivation,
         "estimates": estimates,
         "comparisons": comparisons,
@@ -358,6 +368,38 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
         "league_tables": leagues,
         "quality": qrep,
     }
+
+
+def _collapsed(data: Dataset, design: sc.Design, items: ItemMatrix, group_vars: list[str], keep: np.ndarray,
+               collapse_rows: bool = True):
+    """Items and design for the estimates: collapsed to groups of respondents who share their
+    PSUs, strata, weight, calibration cells and grouping variables when that makes at least
+    halves the rows; otherwise the respondents themselves. Returns also a function mapping a
+    respondent-level grouping (float codes, NaN missing) to the estimation rows."""
+    key = np.zeros(design.n, dtype=np.int64)
+    parts = [st.clusters for st in design.stages] + [st.strata for st in design.stages]
+    for cal in design.calibrations:
+        for codes, _ in getattr(cal, "margins", ()):
+            parts.append(codes)
+        if hasattr(cal, "cells"):
+            parts.append(cal.cells)
+    parts.append(factorize(np.asarray(design.sampling_weights))[1])
+    for var in group_vars:
+        codes, _ = _codes(data, var)
+        parts.append(np.where(keep, codes + 1, 0))
+    for p in parts:
+        key = factorize(key * (int(p.max()) + 1) + p)[1]
+    n_groups = int(key.max()) + 1 if key.size else 0
+    if not collapse_rows or n_groups > design.n // 2:
+        return items, design, lambda g: g
+    try:
+        small, mult, op = collapse(design, key)
+    except ValueError:
+        return items, design, lambda g: g
+    first = np.zeros(n_groups, dtype=np.int64)
+    first[key[::-1]] = np.arange(design.n)[::-1]
+    sums = ItemSums.of(items, design.sampling_weights, op)
+    return sums, small, lambda g: np.asarray(g)[first]
 
 
 def _nested(units: np.ndarray, psu: np.ndarray) -> bool:

@@ -201,3 +201,44 @@ def test_driver_bootstrap_by_cluster_sums_equals_row_by_row():
     np.testing.assert_allclose(fast.low, slow.low, rtol=1e-9)
     np.testing.assert_allclose(fast.high, slow.high, rtol=1e-9)
     assert sum(fast.importance) == pytest.approx(fast.r_squared)
+
+
+def test_collapsed_design_gives_the_row_level_numbers():
+    from scoring.design import collapse, factorize
+    from scoring.index import ItemSums, index_contrasts
+    d = dataset("apiclus1")
+    design = sc.rake(sc.survey_design(psu=d["dnum"], sampling_weights=d["pw"], fpc=d["fpc"]),
+                     [(d["stype"], {"E": 4421, "H": 755, "M": 1018}), (d["sch.wide"], {"No": 1072, "Yes": 5122})])
+    items = _api_items(d)
+    items["s2"] = np.where(d["api00"] > 800, np.nan, items["s2"])
+    nodes = [TreeNode("a", ("s1", "s2"), (0.7, 0.3)), TreeNode("index", ("a", "s3"), (0.6, 0.4))]
+    st = factorize(d["stype"])[1]
+    key = factorize(d["dnum"].astype(np.int64))[1] * 6 + st * 2 + (d["sch.wide"] == "Yes")
+    groups = factorize(key)[1]
+    small, mult, op = collapse(design, groups)
+    assert small.n < design.n and mult.sum() == design.n
+    sums = ItemSums.of(items, design.sampling_weights, op)
+    g_st = np.asarray(op @ st.astype(float)) / mult
+    a, b = index_tree(items, design, nodes, extra_items=True), index_tree(sums, small, nodes, extra_items=True)
+    for k in a:
+        np.testing.assert_allclose([a[k].value, a[k].std_error], [b[k].value, b[k].std_error], rtol=1e-10)
+    a = index_tree_by(items, design, nodes, st.astype(float))
+    b = index_tree_by(sums, small, nodes, g_st)
+    for node in a:
+        for lab in a[node]:
+            np.testing.assert_allclose([a[node][lab].value, a[node][lab].std_error, a[node][lab].df],
+                                       [b[node][lab].value, b[node][lab].std_error, b[node][lab].df], rtol=1e-10)
+    for pairs in ("each_vs_rest", "all_pairs"):
+        ra = index_contrasts(items, design, nodes, "index", st.astype(float), pairs=pairs)
+        rb = index_contrasts(sums, small, nodes, "index", g_st, pairs=pairs)
+        for (_, _, x), (_, _, y) in zip(ra, rb):
+            np.testing.assert_allclose([x.estimate, x.std_error, x.p_value], [y.estimate, y.std_error, y.p_value],
+                                       rtol=1e-10)
+
+
+def test_collapse_refuses_groups_that_mix_psus():
+    from scoring.design import collapse
+    d = dataset("apiclus1")
+    design = sc.survey_design(psu=d["dnum"], sampling_weights=d["pw"])
+    with pytest.raises(ValueError, match="PSUs"):
+        collapse(design, np.zeros(design.n, dtype=np.int64))
