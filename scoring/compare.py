@@ -19,7 +19,7 @@ from scipy import stats
 from ._results import ConfidenceInterval, Estimate, TestResult, critical_value
 from .significance import adjust_p
 
-__all__ = ["Difference", "compare_estimates", "compare_waves", "kruskal_wallis", "mann_whitney", "LeagueRow",
+__all__ = ["Difference", "compare_estimates", "cohens_d_by", "compare_waves", "kruskal_wallis", "mann_whitney", "LeagueRow",
            "league_table", "within_unit_estimates", "cohens_d"]
 
 
@@ -86,6 +86,41 @@ def cohens_d(y: Any, group_a: Any, group_b: Any, *, sampling_weights: Any = None
     (m1, v1, n1), (m2, v2, n2) = out
     pooled = math.sqrt(((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2))
     return (m1 - m2) / pooled if pooled > 0 else math.nan
+
+
+def cohens_d_by(y: Any, codes: Any, *, sampling_weights: Any, pairs: Sequence[tuple[int, int | None]]) -> list[float]:
+    """cohens_d for many pairs of levels (b None: the rest), from per-level sums in one pass.
+    `codes` are level codes 0..L-1 (negative: in no level)."""
+    yv = np.asarray(y, dtype=float)
+    w = np.asarray(sampling_weights, dtype=float)
+    c = np.asarray(codes, dtype=np.int64)
+    ok = (c >= 0) & ~np.isnan(yv) & (w > 0)
+    cc, ww, yy = c[ok], w[ok], yv[ok]
+    L = int(c.max()) + 1 if c.size else 0
+    n = np.bincount(cc, minlength=L).astype(float)
+    sw = np.bincount(cc, weights=ww, minlength=L)
+    s1 = np.bincount(cc, weights=ww * yy, minlength=L)
+    s2 = np.bincount(cc, weights=ww * yy * yy, minlength=L)
+
+    def stats_of(mask: np.ndarray) -> tuple[float, float, float]:
+        N, W, S1, S2 = n[mask].sum(), sw[mask].sum(), s1[mask].sum(), s2[mask].sum()
+        if N < 2 or W <= 0:
+            return math.nan, math.nan, N
+        mu = S1 / W
+        return mu, max(S2 / W - mu * mu, 0.0) * N / (N - 1), N
+
+    out = []
+    for a, b in pairs:
+        ma = np.zeros(L, dtype=bool)
+        ma[a] = True
+        mb = ~ma if b is None else np.eye(L, dtype=bool)[b]
+        (m1, v1, n1), (m2, v2, n2) = stats_of(ma), stats_of(mb)
+        if math.isnan(m1) or math.isnan(m2):
+            out.append(math.nan)
+            continue
+        pooled = math.sqrt(((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2))
+        out.append((m1 - m2) / pooled if pooled > 0 else math.nan)
+    return out
 
 
 def kruskal_wallis(y: Any, groups: Any) -> TestResult:

@@ -160,7 +160,13 @@ def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sa
             agg = sp.csr_matrix((wk, (cl, np.arange(cl.shape[0]))), shape=(m, cl.shape[0]))
             sw = np.asarray(agg.sum(axis=1)).ravel()
             sz = agg @ Z
-            szz = np.stack([agg @ (Z * Z[:, [j]]) for j in range(Z.shape[1])], axis=2)  # m x p x p
+            szz = np.zeros((m, Z.shape[1], Z.shape[1]))  # per cluster: sum of w z z'
+            order = np.argsort(cl, kind="stable")
+            cs, Zs, ws = cl[order], Z[order], wk[order]
+            starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
+            for a, b in zip(starts, np.r_[starts[1:], cs.shape[0]]):
+                Zb = Zs[a:b]
+                szz[cs[a]] = (Zb * ws[a:b, None]).T @ Zb
             totals = (mult.T @ sw, mult.T @ sz, np.einsum("mr,mpq->rpq", mult, szz))
             covs = [_cov_from_sums(totals[0][r], totals[1][r], totals[2][r]) for r in range(replicates.replicates)]
         else:

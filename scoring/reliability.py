@@ -63,15 +63,16 @@ def cronbach_alpha(items: Any) -> AlphaResult:
     if n < 3:
         raise ValueError("alpha needs at least three complete rows")
     cov = np.cov(x, rowvar=False)
-    cor = np.corrcoef(x, rowvar=False)
+    sd = np.sqrt(np.diag(cov))
+    cor = cov / np.outer(sd, sd)
     drop, sdrop, rdrop = [], [], []
     for j in range(p):
         keep = [k for k in range(p) if k != j]
         sub = cov[np.ix_(keep, keep)]
         drop.append(float(_alpha(sub)) if p > 2 else math.nan)
         sdrop.append(float(_std_alpha(cor[np.ix_(keep, keep)])) if p > 2 else math.nan)
-        rest = x[:, keep].sum(axis=1)
-        rdrop.append(float(np.corrcoef(x[:, j], rest)[0, 1]))
+        # correlation of the item with the sum of the others, from the covariances (psych r.drop)
+        rdrop.append(float((cov[:, j].sum() - cov[j, j]) / math.sqrt(cov[j, j] * sub.sum())))
     rbar = (cor.sum() - p) / (p * (p - 1))
     return AlphaResult(alpha=float(_alpha(cov)), standardized_alpha=float(_std_alpha(cor)), average_r=float(rbar),
                        alpha_if_deleted=tuple(drop), standardized_alpha_if_deleted=tuple(sdrop),

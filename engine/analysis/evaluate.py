@@ -153,15 +153,12 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str]) -
         flag = np.zeros(data.n, dtype=bool)
         for sec in q.sections:
             for qu in sec.questions:
-                cols = [data.text[it.id] for it in qu.items if it.id in data.text] \
-                    if isinstance(qu, MatrixQuestion) else []
-                if len(cols) >= 5:
-                    # the same answer code throughout the block (reverse-worded items included)
-                    block = np.column_stack(cols)
-                    answered = np.not_equal(block, None)
-                    first = block[np.arange(data.n), np.argmax(answered, axis=1)]
-                    same = (block == first[:, None]) | ~answered
-                    flag |= same.all(axis=1) & (answered.sum(axis=1) >= 5)
+                ids = [it.id for it in qu.items if it.id in data.scores] if isinstance(qu, MatrixQuestion) else []
+                if len(ids) >= 5:
+                    # the same answer code throughout the block (reverse-worded items included):
+                    # each score read back as the position of its code in the scale
+                    block = np.column_stack([_code_position(data, i) for i in ids])
+                    flag |= quality.straightliners(block, min_items=5)
         flags["straightlining"] = flag
     if rules.max_missing_share is not None and item_ids:
         missing = np.column_stack([np.equal(data.text[i], None) for i in item_ids])
@@ -190,7 +187,8 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     design = _design(plan, data, keep, base_dir)
     weighting = design.weighting
     w = design.sampling_weights
-    items = ItemMatrix.of({i: np.where(keep, data.scores[i], np.nan) for i in item_ids})
+    overall_ids = [i for i in tree.overall if i in data.scores and i not in item_ids]
+    items = ItemMatrix.of({i: np.where(keep, data.scores[i], np.nan) for i in item_ids + overall_ids})
     progress("indicator weights")
     nodes, derivation = tree_nodes(q, items, w)
     node_ids = [n.id for n in nodes]
@@ -206,11 +204,10 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
         estimates.append(_est(nid, "index", overall[nid], level))
     for i in item_ids:
         estimates.append(_est(i, "item", overall[i], level))
-    for i in tree.overall:
-        if i in data.scores:
-            estimates.append(_est(i, "overall_item", sc.mean(np.where(keep, data.scores[i], np.nan), design), level))
+    for i in overall_ids:
+        estimates.append(_est(i, "overall_item", overall[i], level))
     # unweighted index, to show what weighting changes
-    A, _ = item_coefficients(nodes, item_ids)
+    A, _ = item_coefficients(nodes, list(items.names))
     unweighted_value = float(np.nan_to_num(A[[n.id for n in nodes].index(OVERALL)]) @
                              np.nan_to_num(np.nanmean(items.values[keep], axis=0)))
     for var in plan.domains:
@@ -239,12 +236,10 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
             tested = [(int(a), None if b is None else int(b), r)
                       for a, b, r in index_contrasts(est_items, est_design, nodes, OVERALL, to_group(grp),
                                                      pairs=c.pairs)]
-        results = []
-        for a, b, r in tested:
-            ma = grp == a
-            mb = present & ((grp != a) if b is None else (grp == b))
-            d = compare.cohens_d(resp[OVERALL], ma, mb, sampling_weights=w)
-            results.append((str(names[a]), "rest" if b is None else str(names[b]), r, d))
+        effects = compare.cohens_d_by(resp[OVERALL], np.where(present, grp, -1).astype(np.int64),
+                                      sampling_weights=w, pairs=[(a, b) for a, b, _ in tested])
+        results = [(str(names[a]), "rest" if b is None else str(names[b]), r, d)
+                   for (a, b, r), d in zip(tested, effects)]
         padj = sc.adjust_p([r.p_value for _, _, r, _ in results], method=c.adjust)
         rows = []
         for (a, b, r, d), p in zip(results, padj):
@@ -281,7 +276,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     rel: dict[str, Any] = {"dimensions": {}}
     for dim in tree.dimensions:
         its = [i for ind in dim.indicators for i in ind.items]
-        X = items.values[:, [item_ids.index(i) for i in its]]
+        X = items.values[:, [items.names.index(i) for i in its]]
         entry: dict[str, Any] = {"items": its, "complete_cases": int((~np.isnan(X).any(axis=1)).sum())}
         if len(its) >= 2 and entry["complete_cases"] >= 3:
             a = reliability.cronbach_alpha(X)
@@ -294,7 +289,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
             except (np.linalg.LinAlgError, ValueError):
                 entry["omega_total"] = math.nan
         rel["dimensions"][dim.id] = entry
-    Xall = items.values
+    Xall = items.values[:, :len(item_ids)]
     if (~np.isnan(Xall).any(axis=1)).sum() > len(item_ids) + 1:
         try:
             k = reliability.kmo(Xall)
@@ -368,6 +363,21 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
         "league_tables": leagues,
         "quality": qrep,
     }
+
+
+def _code_position(data: Dataset, item: str) -> np.ndarray:
+    """Position of each answer's code in its scale (NaN: unanswered or not scored)."""
+    var = data.codebook[item]
+    pts = var.points or {}
+    codes = [c for c in (var.codes or ()) if pts.get(c) is not None]
+    values = np.array([pts[c] for c in codes], dtype=float)
+    order = np.argsort(values)
+    s = data.scores[item]
+    idx = np.searchsorted(values[order], s)
+    idx = np.clip(idx, 0, len(values) - 1)
+    pos = order[idx].astype(float)
+    pos[np.isnan(s)] = np.nan
+    return pos
 
 
 def _collapsed(data: Dataset, design: sc.Design, items: ItemMatrix, group_vars: list[str], keep: np.ndarray,
