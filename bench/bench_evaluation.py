@@ -78,6 +78,7 @@ def build(n: int, seed: int = 5) -> tuple[Dataset, object, object]:
         scores[vid] = sc_
     numbers = {"duration_seconds": rng.lognormal(np.log(600), 0.4, n)}
     data = Dataset("memory", "-", n, text, numbers, scores, book)
+    data.cache.update({("answered", k): np.ones(n, dtype=bool) for k in scores})  # every item has a code
     return data, q, plan
 
 

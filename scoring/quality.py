@@ -30,6 +30,25 @@ def duplicates(answers: Any, *, keys: Any = None) -> np.ndarray:
     flag = np.zeros(n, dtype=bool)
     if n < 2:
         return flag
+    # Rows are grouped by two random projections (in row blocks, to stay in cache), then
+    # compared exactly within a group; the earliest row of each set of equal rows stays unflagged.
+    rng = np.random.default_rng(0)
+    proj = rng.standard_normal((a.shape[1], 2))
+    keys = np.empty((n, 2))
+    for s0 in range(0, n, 65536):
+        block = a[s0:s0 + 65536]
+        keys[s0:s0 + 65536] = np.where(np.isnan(block), -1.0e9, block) @ proj
+    order = np.lexsort((keys[:, 1], keys[:, 0]))
+    ks = keys[order]
+    starts = np.concatenate([[0], np.flatnonzero(np.any(ks[1:] != ks[:-1], axis=1)) + 1, [n]])
+    for k in np.flatnonzero(np.diff(starts) > 1):
+        run = np.sort(order[starts[k]:starts[k + 1]])
+        while run.shape[0] > 1:
+            rows, first = a[run], a[run[0]]
+            equal = ((rows == first) | (np.isnan(rows) & np.isnan(first))).all(axis=1)
+            flag[run[1:][equal[1:]]] = True
+            run = run[~equal]
+    return flag
     filled = np.where(np.isnan(a), -1.0e9, a)
     # Rows are grouped by two random projections, then compared exactly within a group; the
     # first row of each set of equal rows (in data order) is not flagged.
@@ -39,13 +58,11 @@ def duplicates(answers: Any, *, keys: Any = None) -> np.ndarray:
     ks = keys[order]
     starts = np.concatenate([[0], np.flatnonzero(np.any(ks[1:] != ks[:-1], axis=1)) + 1, [n]])
     for k in np.flatnonzero(np.diff(starts) > 1):
-        run = order[starts[k]:starts[k + 1]]
-        kept: list[int] = []
-        for r in sorted(run.tolist()):
-            if any(np.array_equal(filled[r], filled[k]) for k in kept):
-                flag[r] = True
-            else:
-                kept.append(r)
+        run = np.sort(order[starts[k]:starts[k + 1]])
+        while run.shape[0] > 1:  # the earliest row of each set of equal rows stays unflagged
+            equal = (filled[run] == filled[run[0]]).all(axis=1)
+            flag[run[1:][equal[1:]]] = True
+            run = run[~equal]
     return flag
 
 

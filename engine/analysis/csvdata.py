@@ -46,6 +46,14 @@ class Dataset:
     #: derived arrays (group codes ...) made once per data set
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
+    def answered(self, name: str) -> np.ndarray:
+        """True where the respondent gave any answer (不了解 included) to a text column."""
+        key = ("answered", name)
+        if key not in self.cache:
+            col = self.text[name]
+            self.cache[key] = np.fromiter((v is not None for v in col.tolist()), dtype=bool, count=col.shape[0])
+        return self.cache[key]
+
     def column(self, name: str) -> np.ndarray:
         if name in self.numbers:
             return self.numbers[name]
@@ -135,6 +143,7 @@ def read_csv(path: str | Path, q: Questionnaire, plan: Plan) -> Dataset:
     text_cols: dict[str, np.ndarray] = {}
     numbers: dict[str, np.ndarray] = {}
     scores: dict[str, np.ndarray] = {}
+    answered_cols: dict[str, np.ndarray] = {}
     numeric_design = {plan.design.weights, *plan.design.fpc} - {None}
     needs_value = {n: why for n, why in required_columns(plan, q).items()
                    if why.startswith(("design", "weighting"))}
@@ -203,6 +212,7 @@ def read_csv(path: str | Path, q: Questionnaire, plan: Plan) -> Dataset:
                     bad(line, v, f"'{v}' is not a region code (digits)")
                 col[i] = v
             text_cols[name] = col
+            answered_cols[name] = np.fromiter((v is not None for v in col.tolist()), dtype=bool, count=n)
             if var is not None and var.scored:
                 pts = var.points or {}
                 scores[name] = np.array([np.nan if c is None or pts.get(c) is None else pts[c] for c in col],
@@ -212,6 +222,9 @@ def read_csv(path: str | Path, q: Questionnaire, plan: Plan) -> Dataset:
         raise LoadError(diags)
     for attr, question in derived.items():  # an attribute answered by a question
         text_cols[attr] = text_cols[question]
-    return Dataset(shown, hashlib.sha256(raw).hexdigest(), n, text_cols, numbers, scores, book)
+        answered_cols[attr] = answered_cols[question]
+    data = Dataset(shown, hashlib.sha256(raw).hexdigest(), n, text_cols, numbers, scores, book)
+    data.cache.update({("answered", k): v for k, v in answered_cols.items()})
+    return data
 
 

@@ -139,10 +139,11 @@ def _design(plan: Plan, data: Dataset, keep: np.ndarray, base: Path) -> sc.Desig
     return design
 
 
-def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str]) -> tuple[dict, np.ndarray]:
+def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str],
+             answers: np.ndarray) -> tuple[dict, np.ndarray]:
+    """Quality flags; `answers` are the item scores (respondents x item_ids)."""
     rules = plan.quality
     flags: dict[str, np.ndarray] = {}
-    answers = np.column_stack([data.scores[i] for i in item_ids]) if item_ids else np.zeros((data.n, 0))
     if rules.flag_duplicates:
         keys = data.text.get("respondent_id")
         flags["duplicate"] = quality.duplicates(answers, keys=keys if keys is not None and all(
@@ -161,10 +162,11 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str]) -
                     flag |= quality.straightliners(block, min_items=5)
         flags["straightlining"] = flag
     if rules.max_missing_share is not None and item_ids:
-        missing = np.column_stack([np.equal(data.text[i], None) for i in item_ids])
-        flags["item_nonresponse"] = missing.mean(axis=1) > rules.max_missing_share
+        answered = np.column_stack([data.answered(i) for i in item_ids])
+        flags["item_nonresponse"] = (~answered).mean(axis=1) > rules.max_missing_share
     if rules.max_na_share is not None and item_ids:
-        na = np.column_stack([np.not_equal(data.text[i], None) & np.isnan(data.scores[i]) for i in item_ids])
+        answered = np.column_stack([data.answered(i) for i in item_ids])
+        na = answered & np.isnan(answers)
         flags["na_share"] = na.mean(axis=1) > rules.max_na_share
     exclude = [r for r in rules.exclude if r in flags]
     rep = quality.quality_report(flags, exclude=exclude)
@@ -182,13 +184,14 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
         raise ValueError(f"questionnaire '{q.id}' has no indicator tree to score")
     item_ids = [i for d in tree.dimensions for ind in d.indicators for i in ind.items]
     progress("quality checks")
-    qrep, keep = _quality(plan, q, data, item_ids)
+    overall_ids = [i for i in tree.overall if i in data.scores and i not in item_ids]
+    raw = ItemMatrix.of({i: data.scores[i] for i in item_ids + overall_ids})
+    qrep, keep = _quality(plan, q, data, item_ids, raw.values[:, :len(item_ids)])
     progress("design and weighting")
     design = _design(plan, data, keep, base_dir)
     weighting = design.weighting
     w = design.sampling_weights
-    overall_ids = [i for i in tree.overall if i in data.scores and i not in item_ids]
-    items = ItemMatrix.of({i: np.where(keep, data.scores[i], np.nan) for i in item_ids + overall_ids})
+    items = raw if keep.all() else ItemMatrix(raw.names, np.where(keep[:, None], raw.values, np.nan))
     progress("indicator weights")
     nodes, derivation = tree_nodes(q, items, w)
     node_ids = [n.id for n in nodes]
