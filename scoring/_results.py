@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from scipy import stats
 
@@ -11,6 +12,7 @@ __all__ = ["ConfidenceInterval", "Estimate", "ProportionEstimate", "QuantileEsti
            "WeightingRecord", "TestResult", "critical_value"]
 
 
+@lru_cache(maxsize=4096)
 def critical_value(confidence_level: float, df: float) -> float:
     """Two-sided critical value: Student t with `df`, or normal when df is infinite."""
     if not 0 < confidence_level < 1:

@@ -141,13 +141,23 @@ class ItemSums:
     respondents: np.ndarray
 
     @classmethod
-    def of(cls, items: ItemMatrix | Mapping[str, Any], sampling_weights: np.ndarray, op: Any) -> "ItemSums":
+    def of(cls, items: ItemMatrix | Mapping[str, Any], sampling_weights: np.ndarray, groups: np.ndarray) -> "ItemSums":
+        """Sums of respondents' item scores into their groups (codes 0..G-1), column by column."""
         m = items if isinstance(items, ItemMatrix) else ItemMatrix.of(items)
-        answered = ~np.isnan(m.values)
-        wt = np.where(answered, np.asarray(sampling_weights, float)[:, None], 0.0)
-        wy = wt * np.nan_to_num(m.values)
-        return cls(m.names, np.asarray(op @ wt), np.asarray(op @ wy),
-                   np.asarray(op @ answered.any(axis=1).astype(float)).ravel())
+        g = np.asarray(groups, dtype=np.int64)
+        G = int(g.max()) + 1 if g.size else 0
+        w = np.asarray(sampling_weights, float)
+        J = len(m.names)
+        weights, totals = np.empty((G, J)), np.empty((G, J))
+        any_answer = np.zeros(g.shape[0], dtype=bool)
+        for j in range(J):
+            y = m.values[:, j]
+            ok = ~np.isnan(y)
+            any_answer |= ok
+            wj = np.where(ok, w, 0.0)
+            weights[:, j] = np.bincount(g, weights=wj, minlength=G)
+            totals[:, j] = np.bincount(g, weights=wj * np.where(ok, y, 0.0), minlength=G)
+        return cls(m.names, weights, totals, np.bincount(g, weights=any_answer.astype(float), minlength=G))
 
 
 def _item_matrix(items: Mapping[str, Any] | ItemMatrix, design: Design) -> tuple[list[str], np.ndarray]:
@@ -256,23 +266,32 @@ def _t_result(diff: float, se: float, df: float) -> TestResult:
 def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[TreeNode]) -> dict[str, np.ndarray]:
     """Each respondent's score on every node: the node's weighted combination of the item scores
     the respondent gave (weights rescaled over the items answered); NaN with no item answered.
-    For effect sizes, rank tests, entropy weights and drivers; indices use item means."""
-    if isinstance(items, ItemMatrix):
-        names, Y = list(items.names), items.values
-    else:
-        names = list(items)
-        Y = np.column_stack([np.asarray(items[k], dtype=float) for k in names])
+    For effect sizes, rank tests, entropy weights and drivers; indices use item means.
+    Computed level by level as two matrix products (values and answered weights)."""
+    m = items if isinstance(items, ItemMatrix) else ItemMatrix.of(items)
+    names = list(m.names)
     col = {k: j for j, k in enumerate(names)}
+    values = [m.values]
     out: dict[str, np.ndarray] = {}
-    for node in _order(nodes):
-        num = np.zeros(Y.shape[0])
-        den = np.zeros(Y.shape[0])
-        for child, w in zip(node.children, node.weights):
-            v = out[child] if child in out else Y[:, col[child]]
-            ok = ~np.isnan(v)
-            num += np.where(ok, w * v, 0.0)
-            den += np.where(ok, w, 0.0)
-        out[node.id] = np.divide(num, den, out=np.full(Y.shape[0], np.nan), where=den > 0)
+    pending = list(_order(nodes))
+    while pending:
+        ready = [nd for nd in pending if all(c in col for c in nd.children)]
+        if not ready:
+            raise ValueError("node children are neither items nor nodes")
+        C = values[0] if len(values) == 1 else np.column_stack(values)
+        W = np.zeros((C.shape[1], len(ready)))
+        for k, nd in enumerate(ready):
+            for c, wt in zip(nd.children, nd.weights):
+                W[col[c], k] += wt
+        answered = ~np.isnan(C)
+        num = np.where(answered, C, 0.0) @ W
+        den = answered.astype(float) @ W
+        level = np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+        for k, nd in enumerate(ready):
+            out[nd.id] = level[:, k]
+            col[nd.id] = C.shape[1] + k
+        values = [C, level]
+        pending = [nd for nd in pending if nd.id not in out]
     return out
 
 

@@ -78,8 +78,8 @@ def straightliners(block: Any, *, min_items: int = 5) -> np.ndarray:
     `min_items` answered)."""
     b = np.asarray(block, dtype=float)
     answered = (~np.isnan(b)).sum(axis=1)
-    lo = np.nanmin(np.where(np.isnan(b), np.inf, b), axis=1)
-    hi = np.nanmax(np.where(np.isnan(b), -np.inf, b), axis=1)
+    lo = np.fmin.reduce(b, axis=1)  # fmin and fmax pass over NaN
+    hi = np.fmax.reduce(b, axis=1)
     return (answered >= min_items) & (lo == hi)
 
 

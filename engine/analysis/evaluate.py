@@ -70,7 +70,8 @@ def _codes(data: Dataset, name: str) -> tuple[np.ndarray, list]:
             raw = np.fromiter((-1 if v is None else seen.setdefault(v, len(seen)) for v in col.tolist()),
                               dtype=np.int64, count=col.shape[0])
             labels = sorted(seen)
-            remap = np.array([labels.index(k) for k in seen], dtype=np.int64) if seen else np.zeros(0, np.int64)
+            rank = {k: i for i, k in enumerate(labels)}
+            remap = np.array([rank[k] for k in seen], dtype=np.int64) if seen else np.zeros(0, np.int64)
             codes = np.where(raw >= 0, remap[np.maximum(raw, 0)] if seen else -1, -1)
             cache[key] = (codes, labels)
     return cache[key]
@@ -211,8 +212,9 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
         estimates.append(_est(i, "overall_item", overall[i], level))
     # unweighted index, to show what weighting changes
     A, _ = item_coefficients(nodes, list(items.names))
-    unweighted_value = float(np.nan_to_num(A[[n.id for n in nodes].index(OVERALL)]) @
-                             np.nan_to_num(np.nanmean(items.values[keep], axis=0)))
+    plain = np.array([float(np.nanmean(items.values[:, j])) if np.any(~np.isnan(items.values[:, j])) else 0.0
+                      for j in range(len(items.names))])
+    unweighted_value = float(np.nan_to_num(A[[n.id for n in nodes].index(OVERALL)]) @ plain)
     for var in plan.domains:
         progress(f"indices by {var}")
         grp, labels = _groups(data, var, keep)
@@ -411,7 +413,7 @@ def _collapsed(data: Dataset, design: sc.Design, items: ItemMatrix, group_vars: 
         return items, design, lambda g: g
     first = np.zeros(n_groups, dtype=np.int64)
     first[key[::-1]] = np.arange(design.n)[::-1]
-    sums = ItemSums.of(items, design.sampling_weights, op)
+    sums = ItemSums.of(items, design.sampling_weights, key)
     return sums, small, lambda g: np.asarray(g)[first]
 
 

@@ -217,7 +217,7 @@ def test_collapsed_design_gives_the_row_level_numbers():
     groups = factorize(key)[1]
     small, mult, op = collapse(design, groups)
     assert small.n < design.n and mult.sum() == design.n
-    sums = ItemSums.of(items, design.sampling_weights, op)
+    sums = ItemSums.of(items, design.sampling_weights, groups)
     g_st = np.asarray(op @ st.astype(float)) / mult
     a, b = index_tree(items, design, nodes, extra_items=True), index_tree(sums, small, nodes, extra_items=True)
     for k in a:
@@ -242,3 +242,13 @@ def test_collapse_refuses_groups_that_mix_psus():
     design = sc.survey_design(psu=d["dnum"], sampling_weights=d["pw"])
     with pytest.raises(ValueError, match="PSUs"):
         collapse(design, np.zeros(design.n, dtype=np.int64))
+
+
+def test_respondent_scores_rescale_weights_over_answered_items():
+    from scoring.index import respondent_scores
+    items = {"a": np.array([100.0, np.nan, 50, np.nan]), "b": np.array([0.0, 80, np.nan, np.nan]),
+             "c": np.array([60.0, 60, 60, np.nan])}
+    nodes = [TreeNode("ab", ("a", "b"), (0.75, 0.25)), TreeNode("top", ("ab", "c"), (0.5, 0.5))]
+    s = respondent_scores(items, nodes)
+    np.testing.assert_allclose(s["ab"], [75.0, 80.0, 50.0, np.nan])
+    np.testing.assert_allclose(s["top"], [67.5, 70.0, 55.0, np.nan])
