@@ -1,7 +1,7 @@
 """Benchmark of the full evaluation against the core estimation, in one run (issue 4).
 
-Data: N respondents answering the shipped community questionnaire (simulated, 34 scored
-items: 31 indicator items and 3 overall items ... as the questionnaire has them), 31 strata,
+Data: N respondents answering the shipped community questionnaire with its indicator tree cut to
+31 items (34 scored items with the 3 overall items, the issue's size), simulated; 31 strata,
 3,000 communities as PSUs. Two jobs on the same data, in the same process:
   core: (1) bench_scoring.run_python on its own data of the same size, the baseline the issue names;
         (2) rake to three margins + the means of all scored items + the overall index by the
@@ -37,8 +37,26 @@ from engine.loader import load_plan, load_questionnaire  # noqa: E402
 N_STRATA, N_PSU = 31, 3000
 
 
-def build(n: int, seed: int = 5) -> tuple[Dataset, object, object]:
-    q = load_questionnaire(ROOT / "questionnaires" / "community_satisfaction.yaml")
+def trim_to(q, tree_items: int):
+    """The shipped questionnaire with its indicator tree cut to `tree_items` items (dropping
+    the last item of the largest indicators; their weights become equal)."""
+    import msgspec
+    from engine.schema import EqualWeights
+    dims = [list(d.indicators) for d in q.indicators.dimensions]
+    total = sum(len(ind.items) for inds in dims for ind in inds)
+    while total > tree_items:
+        di, ii = max(((a, b) for a, inds in enumerate(dims) for b, _ in enumerate(inds)),
+                     key=lambda ab: len(dims[ab[0]][ab[1]].items))
+        ind = dims[di][ii]
+        dims[di][ii] = msgspec.structs.replace(ind, items=ind.items[:-1], weights=EqualWeights())
+        total -= 1
+    new_dims = [msgspec.structs.replace(d, indicators=inds) for d, inds in zip(q.indicators.dimensions, dims)]
+    return msgspec.structs.replace(q, indicators=msgspec.structs.replace(q.indicators, dimensions=new_dims))
+
+
+def build(n: int, seed: int = 5, tree_items: int = 31) -> tuple[Dataset, object, object]:
+    q = trim_to(load_questionnaire(ROOT / "questionnaires" / "community_satisfaction.yaml"), tree_items)
+    used = {i for d in q.indicators.dimensions for ind in d.indicators for i in ind.items} | set(q.indicators.overall)
     plan = load_plan(ROOT / "questionnaires" / "plans" / "community_2026.yaml")
     book = codebook(q)
     rng = np.random.default_rng(seed)
@@ -60,7 +78,7 @@ def build(n: int, seed: int = 5) -> tuple[Dataset, object, object]:
     mood = community_effect + 0.05 * ai + rng.normal(0, 0.5, n)
     scores: dict[str, np.ndarray] = {}
     for vid, var in book.items():
-        if var.points is None:
+        if var.points is None or vid not in used:
             continue
         codes = [c for c, p in var.points.items() if p is not None]
         na = [c for c, p in var.points.items() if p is None]
@@ -141,7 +159,7 @@ def main() -> None:
     progress("end")
     t_full = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    scored = sum(1 for v in data.codebook.values() if v.points is not None)
+    scored = len(data.scores)
     print(f"n={args.n:,} scored items={scored} strata={N_STRATA} psus={N_PSU} estimates={len(res['estimates'])}")
     print(f"design-based estimation benchmark (bench_scoring's job, same n) {baseline:.2f} s | "
           f"its job on this data's text labels {t_core:.2f} s | full evaluation {t_full:.2f} s | "

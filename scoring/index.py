@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -127,6 +128,16 @@ class ItemMatrix:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[:, self.names.index(name)]
 
+    @cached_property
+    def answered(self) -> np.ndarray:
+        """1.0 where a score is present, else 0.0 (made once, for matrix products)."""
+        return (~np.isnan(self.values)).astype(float)
+
+    @cached_property
+    def filled(self) -> np.ndarray:
+        """The scores with 0 where missing (made once)."""
+        return np.nan_to_num(self.values, nan=0.0)
+
 
 @dataclass(frozen=True, eq=False)
 class ItemSums:
@@ -147,17 +158,10 @@ class ItemSums:
         g = np.asarray(groups, dtype=np.int64)
         G = int(g.max()) + 1 if g.size else 0
         w = np.asarray(sampling_weights, float)
-        J = len(m.names)
-        weights, totals = np.empty((G, J)), np.empty((G, J))
-        any_answer = np.zeros(g.shape[0], dtype=bool)
-        for j in range(J):
-            y = m.values[:, j]
-            ok = ~np.isnan(y)
-            any_answer |= ok
-            wj = np.where(ok, w, 0.0)
-            weights[:, j] = np.bincount(g, weights=wj, minlength=G)
-            totals[:, j] = np.bincount(g, weights=wj * np.where(ok, y, 0.0), minlength=G)
-        return cls(m.names, weights, totals, np.bincount(g, weights=any_answer.astype(float), minlength=G))
+        op = sp.csr_matrix((w, (g, np.arange(g.shape[0]))), shape=(G, g.shape[0]))
+        counts = sp.csr_matrix((np.ones(g.shape[0]), (g, np.arange(g.shape[0]))), shape=(G, g.shape[0]))
+        any_answer = (m.answered.max(axis=1) > 0).astype(float)
+        return cls(m.names, np.asarray(op @ m.answered), np.asarray(op @ m.filled), np.asarray(counts @ any_answer))
 
 
 def _item_matrix(items: Mapping[str, Any] | ItemMatrix, design: Design) -> tuple[list[str], np.ndarray]:
@@ -267,30 +271,30 @@ def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[Tre
     """Each respondent's score on every node: the node's weighted combination of the item scores
     the respondent gave (weights rescaled over the items answered); NaN with no item answered.
     For effect sizes, rank tests, entropy weights and drivers; indices use item means.
-    Computed level by level as two matrix products (values and answered weights)."""
+    Computed level by level as two matrix products (scores, and weights of answered items)."""
     m = items if isinstance(items, ItemMatrix) else ItemMatrix.of(items)
-    names = list(m.names)
-    col = {k: j for j, k in enumerate(names)}
-    values = [m.values]
+    col = {k: j for j, k in enumerate(m.names)}
+    filled, answered = m.filled, m.answered
     out: dict[str, np.ndarray] = {}
     pending = list(_order(nodes))
     while pending:
         ready = [nd for nd in pending if all(c in col for c in nd.children)]
         if not ready:
             raise ValueError("node children are neither items nor nodes")
-        C = values[0] if len(values) == 1 else np.column_stack(values)
-        W = np.zeros((C.shape[1], len(ready)))
+        W = np.zeros((filled.shape[1], len(ready)))
         for k, nd in enumerate(ready):
             for c, wt in zip(nd.children, nd.weights):
                 W[col[c], k] += wt
-        answered = ~np.isnan(C)
-        num = np.where(answered, C, 0.0) @ W
-        den = answered.astype(float) @ W
+        num = filled @ W
+        den = answered @ W
         level = np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+        base = filled.shape[1]
         for k, nd in enumerate(ready):
-            out[nd.id] = level[:, k]
-            col[nd.id] = C.shape[1] + k
-        values = [C, level]
+            out[nd.id] = np.ascontiguousarray(level[:, k])
+            col[nd.id] = base + k
+        ok = ~np.isnan(level)
+        filled = np.hstack([filled, np.where(ok, level, 0.0)])
+        answered = np.hstack([answered, ok.astype(float)])
         pending = [nd for nd in pending if nd.id not in out]
     return out
 

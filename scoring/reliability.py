@@ -14,7 +14,7 @@ from scipy import optimize, stats
 from ._results import ConfidenceInterval
 
 __all__ = ["AlphaResult", "cronbach_alpha", "KmoResult", "kmo", "bartlett_sphericity", "omega_total",
-           "OmegaResult", "complete_rows"]
+           "OmegaResult", "complete_rows", "correlation"]
 
 
 def complete_rows(items: Any) -> np.ndarray:
@@ -45,6 +45,7 @@ class AlphaResult:
     item_rest_correlation: tuple[float, ...]
     n: int
     n_items: int
+    correlation: tuple[tuple[float, ...], ...] = ()
 
     def confidence_interval(self, confidence_level: float = 0.95) -> ConfidenceInterval:
         """Feldt's interval: 1 - (1 - alpha) F quantiles with (n - 1, (n - 1)(k - 1)) df."""
@@ -76,7 +77,8 @@ def cronbach_alpha(items: Any) -> AlphaResult:
     rbar = (cor.sum() - p) / (p * (p - 1))
     return AlphaResult(alpha=float(_alpha(cov)), standardized_alpha=float(_std_alpha(cor)), average_r=float(rbar),
                        alpha_if_deleted=tuple(drop), standardized_alpha_if_deleted=tuple(sdrop),
-                       item_rest_correlation=tuple(rdrop), n=int(n), n_items=int(p))
+                       item_rest_correlation=tuple(rdrop), n=int(n), n_items=int(p),
+                       correlation=tuple(tuple(float(v) for v in row) for row in cor))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,10 +87,16 @@ class KmoResult:
     per_item: tuple[float, ...]
 
 
-def kmo(items: Any) -> KmoResult:
-    """Kaiser-Meyer-Olkin measure of sampling adequacy (R ``psych::KMO``)."""
+def correlation(items: Any) -> tuple[np.ndarray, int]:
+    """Correlation matrix of the complete rows, and their number (to share among the tests)."""
     x = complete_rows(items)
-    r = np.corrcoef(x, rowvar=False)
+    return np.corrcoef(x, rowvar=False), int(x.shape[0])
+
+
+def kmo(items: Any = None, *, corr: np.ndarray | None = None) -> KmoResult:
+    """Kaiser-Meyer-Olkin measure of sampling adequacy (R ``psych::KMO``); from the items or
+    from their correlation matrix."""
+    r = np.array(corr, dtype=float) if corr is not None else correlation(items)[0]
     q = np.linalg.inv(r)
     d = np.sqrt(np.diag(q))
     a = -q / np.outer(d, d)
@@ -107,12 +115,17 @@ class SphericityResult:
     p_value: float
 
 
-def bartlett_sphericity(items: Any) -> SphericityResult:
+def bartlett_sphericity(items: Any = None, *, corr: np.ndarray | None = None, n: int | None = None
+                        ) -> SphericityResult:
     """Bartlett's test that the correlation matrix is the identity
-    (R ``psych::cortest.bartlett(cor(x), n)``)."""
-    x = complete_rows(items)
-    n, p = x.shape
-    r = np.corrcoef(x, rowvar=False)
+    (R ``psych::cortest.bartlett(cor(x), n)``); from the items or a correlation matrix and n."""
+    if corr is None:
+        r, n = correlation(items)
+    else:
+        r = np.asarray(corr, dtype=float)
+        if n is None:
+            raise ValueError("n (the number of complete rows) is needed with corr")
+    p = r.shape[0]
     sign, logdet = np.linalg.slogdet(r)
     if sign <= 0:
         return SphericityResult(statistic=math.inf, df=p * (p - 1) / 2, p_value=0.0)
@@ -155,16 +168,18 @@ def _minres_one_factor(r: np.ndarray) -> np.ndarray:
     return loadings(fit.x)
 
 
-def omega_total(items: Any) -> OmegaResult:
+def omega_total(items: Any = None, *, corr: np.ndarray | None = None, n: int | None = None) -> OmegaResult:
     """McDonald's omega total from a one-factor minimum-residual solution on the correlations,
     as R ``psych::omega(nfactors = 1)``: items loading negatively are reflected, then
     omega = (sum(D R D) - sum(1 - l^2)) / sum(D R D) with D = diag(sign l)."""
-    x = complete_rows(items)
-    r = np.corrcoef(x, rowvar=False)
+    if corr is None:
+        r, n = correlation(items)
+    else:
+        r = np.asarray(corr, dtype=float)
     lv = _minres_one_factor(r)
     key = np.where(lv < 0, -1.0, 1.0)
     m = r * np.outer(key, key)
     u = 1 - np.square(lv)
     vt = m.sum()
     return OmegaResult(omega_total=float((vt - u.sum()) / vt), loadings=tuple(float(v) for v in np.abs(lv)),
-                       uniquenesses=tuple(float(v) for v in u), n=int(x.shape[0]))
+                       uniquenesses=tuple(float(v) for v in u), n=int(n or 0))

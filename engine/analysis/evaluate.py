@@ -167,7 +167,7 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str],
         flags["item_nonresponse"] = (~answered).mean(axis=1) > rules.max_missing_share
     if rules.max_na_share is not None and item_ids:
         answered = np.column_stack([data.answered(i) for i in item_ids])
-        na = answered & np.isnan(answers)
+        na = answered & np.isnan(answers)  # answered 不了解 (a code that does not score)
         flags["na_share"] = na.mean(axis=1) > rules.max_na_share
     exclude = [r for r in rules.exclude if r in flags]
     rep = quality.quality_report(flags, exclude=exclude)
@@ -290,15 +290,16 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
                           "alpha_if_deleted": list(a.alpha_if_deleted),
                           "item_rest_correlation": list(a.item_rest_correlation)})
             try:
-                entry["omega_total"] = reliability.omega_total(X).omega_total
+                entry["omega_total"] = reliability.omega_total(corr=np.array(a.correlation), n=a.n).omega_total
             except (np.linalg.LinAlgError, ValueError):
                 entry["omega_total"] = math.nan
         rel["dimensions"][dim.id] = entry
     Xall = items.values[:, :len(item_ids)]
     if (~np.isnan(Xall).any(axis=1)).sum() > len(item_ids) + 1:
         try:
-            k = reliability.kmo(Xall)
-            b = reliability.bartlett_sphericity(Xall)
+            corr, n_complete = reliability.correlation(Xall)
+            k = reliability.kmo(corr=corr)
+            b = reliability.bartlett_sphericity(corr=corr, n=n_complete)
             rel["kmo"] = {"overall": k.overall, "per_item": dict(zip(item_ids, k.per_item))}
             rel["bartlett"] = {"statistic": b.statistic, "df": b.df, "p_value": b.p_value}
         except np.linalg.LinAlgError:
