@@ -273,28 +273,29 @@ def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[Tre
     For effect sizes, rank tests, entropy weights and drivers; indices use item means.
     Computed level by level as two matrix products (scores, and weights of answered items)."""
     m = items if isinstance(items, ItemMatrix) else ItemMatrix.of(items)
+    # blocks of columns: the items, then each level of nodes; (first column, filled, answered)
+    blocks: list[tuple[int, np.ndarray, np.ndarray]] = [(0, m.filled, m.answered)]
     col = {k: j for j, k in enumerate(m.names)}
-    filled, answered = m.filled, m.answered
+    width = len(m.names)
     out: dict[str, np.ndarray] = {}
     pending = list(_order(nodes))
     while pending:
         ready = [nd for nd in pending if all(c in col for c in nd.children)]
         if not ready:
             raise ValueError("node children are neither items nor nodes")
-        W = np.zeros((filled.shape[1], len(ready)))
+        W = np.zeros((width, len(ready)))
         for k, nd in enumerate(ready):
             for c, wt in zip(nd.children, nd.weights):
                 W[col[c], k] += wt
-        num = filled @ W
-        den = answered @ W
+        num = sum(F @ W[a:a + F.shape[1]] for a, F, _ in blocks)
+        den = sum(A @ W[a:a + A.shape[1]] for a, _, A in blocks)
         level = np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
-        base = filled.shape[1]
         for k, nd in enumerate(ready):
             out[nd.id] = np.ascontiguousarray(level[:, k])
-            col[nd.id] = base + k
+            col[nd.id] = width + k
         ok = ~np.isnan(level)
-        filled = np.hstack([filled, np.where(ok, level, 0.0)])
-        answered = np.hstack([answered, ok.astype(float)])
+        blocks.append((width, np.where(ok, level, 0.0), ok.astype(float)))
+        width += len(ready)
         pending = [nd for nd in pending if nd.id not in out]
     return out
 

@@ -67,12 +67,11 @@ def _codes(data: Dataset, name: str) -> tuple[np.ndarray, list]:
             cache[key] = (codes, labels.tolist())
         else:
             seen: dict = {}
-            raw = np.fromiter((-1 if v is None else seen.setdefault(v, len(seen)) for v in col.tolist()),
-                              dtype=np.int64, count=col.shape[0])
-            labels = sorted(seen)
+            raw = np.array([seen.setdefault(v, len(seen)) for v in col.tolist()], dtype=np.int64)
+            labels = sorted(k for k in seen if k is not None)
             rank = {k: i for i, k in enumerate(labels)}
-            remap = np.array([rank[k] for k in seen], dtype=np.int64) if seen else np.zeros(0, np.int64)
-            codes = np.where(raw >= 0, remap[np.maximum(raw, 0)] if seen else -1, -1)
+            remap = np.array([rank.get(k, -1) for k in seen], dtype=np.int64)
+            codes = remap[raw] if raw.size else raw
             cache[key] = (codes, labels)
     return cache[key]
 
@@ -212,8 +211,8 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
         estimates.append(_est(i, "overall_item", overall[i], level))
     # unweighted index, to show what weighting changes
     A, _ = item_coefficients(nodes, list(items.names))
-    plain = np.array([float(np.nanmean(items.values[:, j])) if np.any(~np.isnan(items.values[:, j])) else 0.0
-                      for j in range(len(items.names))])
+    answered_n = items.answered.sum(axis=0)
+    plain = np.divide(items.filled.sum(axis=0), answered_n, out=np.zeros(answered_n.shape), where=answered_n > 0)
     unweighted_value = float(np.nan_to_num(A[[n.id for n in nodes].index(OVERALL)]) @ plain)
     for var in plan.domains:
         progress(f"indices by {var}")
