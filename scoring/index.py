@@ -109,18 +109,41 @@ def item_coefficients(nodes: Sequence[TreeNode], items: Sequence[str],
 
 @dataclass(frozen=True, eq=False)
 class ItemMatrix:
-    """Item scores already stacked (respondents x items), to pass to several calls."""
+    """Item scores of respondents (rows) x items, held as the scores with 0 where missing
+    (`filled`) and 1/0 for answered (`answered`): the forms matrix products need, made once
+    and shared by several calls."""
 
     names: tuple[str, ...]
-    values: np.ndarray
+    filled: np.ndarray
+    answered: np.ndarray
 
     @classmethod
-    def of(cls, items: Mapping[str, Any]) -> "ItemMatrix":
+    def of(cls, items: Mapping[str, Any], *, mask: np.ndarray | None = None) -> "ItemMatrix":
+        """Stack item columns; respondents outside `mask` count as not answering."""
         names = tuple(items)
-        Y = np.empty((len(np.asarray(items[names[0]])), len(names)))
+        n = len(np.asarray(items[names[0]]))
+        F = np.empty((n, len(names)))
+        A = np.empty((n, len(names)))
         for j, k in enumerate(names):
-            Y[:, j] = np.asarray(items[k], dtype=float)
-        return cls(names, Y)
+            y = np.asarray(items[k], dtype=float)
+            ok = ~np.isnan(y) if mask is None else (~np.isnan(y) & mask)
+            F[:, j] = np.where(ok, y, 0.0)
+            A[:, j] = ok
+        return cls(names, F, A)
+
+    def restrict(self, mask: np.ndarray) -> "ItemMatrix":
+        """The same respondents with those outside `mask` as not answering (in place: the
+        matrices are reused)."""
+        m = np.asarray(mask, dtype=float)[:, None]
+        self.filled *= m
+        self.answered *= m
+        self.__dict__.pop("values", None)
+        return self
+
+    @cached_property
+    def values(self) -> np.ndarray:
+        """Scores with NaN where missing."""
+        return np.where(self.answered > 0, self.filled, np.nan)
 
     def __iter__(self):
         return iter(self.names)
@@ -128,15 +151,10 @@ class ItemMatrix:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[:, self.names.index(name)]
 
-    @cached_property
-    def answered(self) -> np.ndarray:
-        """1.0 where a score is present, else 0.0 (made once, for matrix products)."""
-        return (~np.isnan(self.values)).astype(float)
-
-    @cached_property
-    def filled(self) -> np.ndarray:
-        """The scores with 0 where missing (made once)."""
-        return np.nan_to_num(self.values, nan=0.0)
+    def columns(self, names: Sequence[str]) -> np.ndarray:
+        """Scores (NaN where missing) of some items."""
+        idx = [self.names.index(k) for k in names]
+        return np.where(self.answered[:, idx] > 0, self.filled[:, idx], np.nan)
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,9 +16,10 @@ __all__ = ["duplicates", "speeders", "straightliners", "item_nonresponse", "out_
            "quality_report"]
 
 
-def duplicates(answers: Any, *, keys: Any = None) -> np.ndarray:
+def duplicates(answers: Any, *, keys: Any = None, answered: Any = None) -> np.ndarray:
     """Respondents whose `keys` (e.g. an identity hash), or else whose full answer vector,
-    repeat an earlier respondent's (the first one is not flagged)."""
+    repeat an earlier respondent's (the first one is not flagged). Answers are NaN where
+    missing, or given as values with 0 where missing plus an `answered` 1/0 matrix."""
     if keys is not None:
         k = np.asarray(keys)
         _, first = np.unique(k, return_index=True)
@@ -26,10 +27,14 @@ def duplicates(answers: Any, *, keys: Any = None) -> np.ndarray:
         flag[first] = False
         return flag
     a = np.asarray(answers, dtype=float)
+    if answered is not None:
+        a = np.where(np.asarray(answered) > 0, a, np.nan) if a.shape[0] < 2 else a
     n = a.shape[0]
     flag = np.zeros(n, dtype=bool)
     if n < 2:
         return flag
+    if answered is not None:
+        return _duplicates_filled(a, np.asarray(answered, dtype=float), flag)
     # Rows are grouped by two random projections (in row blocks, to stay in cache), then
     # compared exactly within a group; the earliest row of each set of equal rows stays unflagged.
     rng = np.random.default_rng(0)
@@ -61,6 +66,24 @@ def duplicates(answers: Any, *, keys: Any = None) -> np.ndarray:
         run = np.sort(order[starts[k]:starts[k + 1]])
         while run.shape[0] > 1:  # the earliest row of each set of equal rows stays unflagged
             equal = (filled[run] == filled[run[0]]).all(axis=1)
+            flag[run[1:][equal[1:]]] = True
+            run = run[~equal]
+    return flag
+
+
+def _duplicates_filled(f: np.ndarray, ans: np.ndarray, flag: np.ndarray) -> np.ndarray:
+    n = f.shape[0]
+    rng = np.random.default_rng(0)
+    p1 = rng.standard_normal((f.shape[1], 2))
+    p2 = rng.standard_normal((f.shape[1], 2))
+    keys = f @ p1 + ans @ p2
+    order = np.lexsort((keys[:, 1], keys[:, 0]))
+    ks = keys[order]
+    starts = np.concatenate([[0], np.flatnonzero(np.any(ks[1:] != ks[:-1], axis=1)) + 1, [n]])
+    for k in np.flatnonzero(np.diff(starts) > 1):
+        run = np.sort(order[starts[k]:starts[k + 1]])
+        while run.shape[0] > 1:
+            equal = ((f[run] == f[run[0]]) & (ans[run] == ans[run[0]])).all(axis=1)
             flag[run[1:][equal[1:]]] = True
             run = run[~equal]
     return flag

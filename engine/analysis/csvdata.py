@@ -54,10 +54,34 @@ class Dataset:
             self.cache[key] = np.fromiter((v is not None for v in col.tolist()), dtype=bool, count=col.shape[0])
         return self.cache[key]
 
+    def codes(self, name: str) -> tuple[np.ndarray, list]:
+        """A grouping column as integer codes (-1 where missing) and the sorted labels they stand
+        for; made once (read_csv makes them while reading)."""
+        key = ("codes", name)
+        if key not in self.cache:
+            self.cache[key] = factorize_column(self.column(name))
+        return self.cache[key]
+
     def column(self, name: str) -> np.ndarray:
         if name in self.numbers:
             return self.numbers[name]
         return self.text[name]
+
+
+def factorize_column(col: np.ndarray) -> tuple[np.ndarray, list]:
+    """Codes 0..L-1 in label order (-1 for None / NaN) and the labels."""
+    if col.dtype != object:
+        ok = ~np.isnan(col)
+        labels, inv = np.unique(col[ok], return_inverse=True)
+        codes = np.full(col.shape[0], -1, dtype=np.int64)
+        codes[ok] = inv.ravel()
+        return codes, labels.tolist()
+    seen: dict = {}
+    raw = np.array([seen.setdefault(v, len(seen)) for v in col.tolist()], dtype=np.int64)
+    labels = sorted(k for k in seen if k is not None)
+    rank = {k: i for i, k in enumerate(labels)}
+    remap = np.array([rank.get(k, -1) for k in seen], dtype=np.int64)
+    return (remap[raw] if raw.size else raw), labels
 
 
 def required_columns(plan: Plan, q: Questionnaire) -> dict[str, str]:
@@ -225,6 +249,9 @@ def read_csv(path: str | Path, q: Questionnaire, plan: Plan) -> Dataset:
         answered_cols[attr] = answered_cols[question]
     data = Dataset(shown, hashlib.sha256(raw).hexdigest(), n, text_cols, numbers, scores, book)
     data.cache.update({("answered", k): v for k, v in answered_cols.items()})
+    for name in required_columns(plan, q):  # grouping and design columns, as codes once
+        if name in text_cols:
+            data.codes(name)
     return data
 
 

@@ -54,26 +54,8 @@ def _margins(plan: Plan, base: Path) -> list[tuple[str, dict[str, float]]]:
 
 
 def _codes(data: Dataset, name: str) -> tuple[np.ndarray, list]:
-    """Integer codes (-1 where missing) and the labels they stand for, made once per column."""
-    cache = data.cache
-    key = ("codes", name)
-    if key not in cache:
-        col = data.column(name)
-        if col.dtype != object:
-            ok = ~np.isnan(col)
-            labels, inv = np.unique(col[ok], return_inverse=True)
-            codes = np.full(col.shape[0], -1, dtype=np.int64)
-            codes[ok] = inv.ravel()
-            cache[key] = (codes, labels.tolist())
-        else:
-            seen: dict = {}
-            raw = np.array([seen.setdefault(v, len(seen)) for v in col.tolist()], dtype=np.int64)
-            labels = sorted(k for k in seen if k is not None)
-            rank = {k: i for i, k in enumerate(labels)}
-            remap = np.array([rank.get(k, -1) for k in seen], dtype=np.int64)
-            codes = remap[raw] if raw.size else raw
-            cache[key] = (codes, labels)
-    return cache[key]
+    """Integer codes (-1 where missing) and the labels they stand for (Dataset.codes)."""
+    return data.codes(name)
 
 
 def _groups(data: Dataset, name: str, keep: np.ndarray) -> tuple[np.ndarray, list]:
@@ -140,14 +122,15 @@ def _design(plan: Plan, data: Dataset, keep: np.ndarray, base: Path) -> sc.Desig
 
 
 def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str],
-             answers: np.ndarray) -> tuple[dict, np.ndarray]:
-    """Quality flags; `answers` are the item scores (respondents x item_ids)."""
+             items: ItemMatrix) -> tuple[dict, np.ndarray]:
+    """Quality flags; `items` holds the item scores (item_ids first)."""
+    J = len(item_ids)
     rules = plan.quality
     flags: dict[str, np.ndarray] = {}
     if rules.flag_duplicates:
         keys = data.text.get("respondent_id")
-        flags["duplicate"] = quality.duplicates(answers, keys=keys if keys is not None and all(
-            k is not None for k in keys) else None)
+        flags["duplicate"] = quality.duplicates(items.filled[:, :J], keys=keys if keys is not None and all(
+            k is not None for k in keys) else None, answered=items.answered[:, :J])
     if rules.min_duration_seconds is not None and "duration_seconds" in data.numbers:
         flags["speeder"] = quality.speeders(data.numbers["duration_seconds"], min_seconds=rules.min_duration_seconds)
     if rules.straightlining:
@@ -166,7 +149,7 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str],
         flags["item_nonresponse"] = (~answered).mean(axis=1) > rules.max_missing_share
     if rules.max_na_share is not None and item_ids:
         answered = np.column_stack([data.answered(i) for i in item_ids])
-        na = answered & np.isnan(answers)  # answered 不了解 (a code that does not score)
+        na = answered & (items.answered[:, :J] == 0)  # answered 不了解 (a code that does not score)
         flags["na_share"] = na.mean(axis=1) > rules.max_na_share
     exclude = [r for r in rules.exclude if r in flags]
     rep = quality.quality_report(flags, exclude=exclude)
@@ -185,13 +168,14 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     item_ids = [i for d in tree.dimensions for ind in d.indicators for i in ind.items]
     progress("quality checks")
     overall_ids = [i for i in tree.overall if i in data.scores and i not in item_ids]
-    raw = ItemMatrix.of({i: data.scores[i] for i in item_ids + overall_ids})
-    qrep, keep = _quality(plan, q, data, item_ids, raw.values[:, :len(item_ids)])
+    items = ItemMatrix.of({i: data.scores[i] for i in item_ids + overall_ids})
+    qrep, keep = _quality(plan, q, data, item_ids, items)
     progress("design and weighting")
     design = _design(plan, data, keep, base_dir)
     weighting = design.weighting
     w = design.sampling_weights
-    items = raw if keep.all() else ItemMatrix(raw.names, np.where(keep[:, None], raw.values, np.nan))
+    if not keep.all():
+        items.restrict(keep)
     progress("indicator weights")
     nodes, derivation = tree_nodes(q, items, w)
     node_ids = [n.id for n in nodes]
@@ -280,7 +264,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     rel: dict[str, Any] = {"dimensions": {}}
     for dim in tree.dimensions:
         its = [i for ind in dim.indicators for i in ind.items]
-        X = items.values[:, [items.names.index(i) for i in its]]
+        X = items.columns(its)
         entry: dict[str, Any] = {"items": its, "complete_cases": int((~np.isnan(X).any(axis=1)).sum())}
         if len(its) >= 2 and entry["complete_cases"] >= 3:
             a = reliability.cronbach_alpha(X)
@@ -293,7 +277,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
             except (np.linalg.LinAlgError, ValueError):
                 entry["omega_total"] = math.nan
         rel["dimensions"][dim.id] = entry
-    Xall = items.values[:, :len(item_ids)]
+    Xall = items.columns(item_ids)
     if (~np.isnan(Xall).any(axis=1)).sum() > len(item_ids) + 1:
         try:
             corr, n_complete = reliability.correlation(Xall)

@@ -252,3 +252,14 @@ def test_respondent_scores_rescale_weights_over_answered_items():
     s = respondent_scores(items, nodes)
     np.testing.assert_allclose(s["ab"], [75.0, 80.0, 50.0, np.nan])
     np.testing.assert_allclose(s["top"], [67.5, 70.0, 55.0, np.nan])
+
+
+def test_duplicates_from_filled_and_answered_equal_the_nan_form():
+    from scoring import quality
+    rng = np.random.default_rng(2)
+    a = rng.integers(0, 3, (400, 4)).astype(float)
+    a[rng.random((400, 4)) < 0.2] = np.nan
+    ans = (~np.isnan(a)).astype(float)
+    filled = np.nan_to_num(a)
+    np.testing.assert_array_equal(quality.duplicates(a), quality.duplicates(filled, answered=ans))
+    assert quality.duplicates(a).sum() > 0
