@@ -154,9 +154,12 @@ def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sa
             # multipliers are constant within clusters: weighted sums per cluster, once
             cl = replicates.clusters[ok]
             m = int(replicates.clusters.max()) + 1
-            first = np.zeros(m, dtype=np.int64)
-            first[replicates.clusters[::-1]] = np.arange(replicates.clusters.shape[0])[::-1]
-            mult = replicates.multipliers[first]  # clusters x replicates
+            if replicates.cluster_multipliers is not None:
+                mult = replicates.cluster_multipliers  # clusters x replicates
+            else:
+                first = np.zeros(m, dtype=np.int64)
+                first[replicates.clusters[::-1]] = np.arange(replicates.clusters.shape[0])[::-1]
+                mult = replicates.multipliers[first]
             agg = sp.csr_matrix((wk, (cl, np.arange(cl.shape[0]))), shape=(m, cl.shape[0]))
             sw = np.asarray(agg.sum(axis=1)).ravel()
             sz = agg @ Z

@@ -122,8 +122,8 @@ class ItemMatrix:
         """Stack item columns; respondents outside `mask` count as not answering."""
         names = tuple(items)
         n = len(np.asarray(items[names[0]]))
-        F = np.empty((n, len(names)))
-        A = np.empty((n, len(names)))
+        F = np.empty((n, len(names)), order="F")  # columns are written one by one
+        A = np.empty((n, len(names)), order="F")
         for j, k in enumerate(names):
             y = np.asarray(items[k], dtype=float)
             ok = ~np.isnan(y) if mask is None else (~np.isnan(y) & mask)
@@ -155,6 +155,12 @@ class ItemMatrix:
         """Scores (NaN where missing) of some items."""
         idx = [self.names.index(k) for k in names]
         return np.where(self.answered[:, idx] > 0, self.filled[:, idx], np.nan)
+
+    def complete(self, names: Sequence[str]) -> np.ndarray:
+        """Scores of some items for the respondents who answered all of them."""
+        idx = [self.names.index(k) for k in names]
+        rows = np.flatnonzero(self.answered[:, idx].min(axis=1) > 0)
+        return self.filled[np.ix_(rows, idx)]
 
 
 @dataclass(frozen=True, eq=False)

@@ -24,13 +24,15 @@ class ReplicateDesign:
     the full-sample estimate when `mse`)."""
 
     sampling_weights: np.ndarray
-    multipliers: np.ndarray
+    row_multipliers: np.ndarray | None
     scale: float
     rscales: np.ndarray
     mse: bool = False
     kind: str = "custom"
     #: first-stage cluster of each respondent when multipliers are constant within clusters
     clusters: np.ndarray | None = None
+    #: multipliers per cluster (clusters x R), when constant within clusters
+    cluster_multipliers: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -38,7 +40,15 @@ class ReplicateDesign:
 
     @property
     def replicates(self) -> int:
-        return int(self.multipliers.shape[1])
+        m = self.cluster_multipliers if self.cluster_multipliers is not None else self.row_multipliers
+        return int(m.shape[1])
+
+    @property
+    def multipliers(self) -> np.ndarray:
+        """n x R multipliers (made from the per-cluster ones when needed)."""
+        if self.row_multipliers is not None:
+            return self.row_multipliers
+        return self.cluster_multipliers[self.clusters]
 
     def estimate(self, statistic: Callable[[np.ndarray], float]) -> tuple[float, float]:
         """(value, variance) of statistic(weights) over the full sample and the replicates."""
@@ -104,7 +114,8 @@ def bootstrap(design: Design, *, replicates: int = 500, seed: int | None = None)
         raise ValueError(f"replicates must be at least 2; got {replicates}")
     rng = np.random.default_rng(seed)
     st = design.stages[0]
-    m = np.ones((design.n, replicates))
+    n_clusters = int(st.clusters.max()) + 1
+    cm = np.ones((n_clusters, replicates))
     for h in np.unique(st.strata):
         in_h = st.strata == h
         psus = np.unique(st.clusters[in_h])
@@ -115,10 +126,9 @@ def bootstrap(design: Design, *, replicates: int = 500, seed: int | None = None)
         counts = np.zeros((replicates, nh))
         for r in range(replicates):
             counts[r] = np.bincount(draws[r], minlength=nh)
-        pos = np.searchsorted(psus, st.clusters[in_h])
-        m[in_h] = (counts[:, pos] * nh / (nh - 1)).T
-    return ReplicateDesign(np.asarray(design.sampling_weights, float), m, 1 / (replicates - 1),
-                           np.ones(replicates), False, "bootstrap", st.clusters)
+        cm[psus] = (counts * nh / (nh - 1)).T
+    return ReplicateDesign(np.asarray(design.sampling_weights, float), None, 1 / (replicates - 1),
+                           np.ones(replicates), False, "bootstrap", st.clusters, cm)
 
 
 def _finish(value: float, var: float, y: np.ndarray, w: np.ndarray, design: ReplicateDesign) -> Estimate:

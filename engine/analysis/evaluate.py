@@ -264,8 +264,8 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     rel: dict[str, Any] = {"dimensions": {}}
     for dim in tree.dimensions:
         its = [i for ind in dim.indicators for i in ind.items]
-        X = items.columns(its)
-        entry: dict[str, Any] = {"items": its, "complete_cases": int((~np.isnan(X).any(axis=1)).sum())}
+        X = items.complete(its)
+        entry: dict[str, Any] = {"items": its, "complete_cases": int(X.shape[0])}
         if len(its) >= 2 and entry["complete_cases"] >= 3:
             a = reliability.cronbach_alpha(X)
             ci = a.confidence_interval(level)
@@ -277,8 +277,8 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
             except (np.linalg.LinAlgError, ValueError):
                 entry["omega_total"] = math.nan
         rel["dimensions"][dim.id] = entry
-    Xall = items.columns(item_ids)
-    if (~np.isnan(Xall).any(axis=1)).sum() > len(item_ids) + 1:
+    Xall = items.complete(item_ids)
+    if Xall.shape[0] > len(item_ids) + 1:
         try:
             corr, n_complete = reliability.correlation(Xall)
             k = reliability.kmo(corr=corr)

@@ -197,7 +197,8 @@ def test_driver_bootstrap_by_cluster_sums_equals_row_by_row():
     fast = drivers.drivers(X, y, names=["a", "b", "c"], sampling_weights=d["pw"], replicates=boot)
     import dataclasses
     slow = drivers.drivers(X, y, names=["a", "b", "c"], sampling_weights=d["pw"],
-                           replicates=dataclasses.replace(boot, clusters=None))
+                           replicates=dataclasses.replace(boot, row_multipliers=boot.multipliers, clusters=None,
+                                                          cluster_multipliers=None))
     np.testing.assert_allclose(fast.low, slow.low, rtol=1e-9)
     np.testing.assert_allclose(fast.high, slow.high, rtol=1e-9)
     assert sum(fast.importance) == pytest.approx(fast.r_squared)
