@@ -110,7 +110,7 @@ def item_coefficients(nodes: Sequence[TreeNode], items: Sequence[str],
 @dataclass(frozen=True, eq=False)
 class ItemMatrix:
     """Item scores of respondents (rows) x items, held as the scores with 0 where missing
-    (`filled`) and 1/0 for answered (`answered`): the forms matrix products need, made once
+    (`filled`) and a boolean `answered`: the forms matrix products need, made once
     and shared by several calls."""
 
     names: tuple[str, ...]
@@ -123,7 +123,7 @@ class ItemMatrix:
         names = tuple(items)
         n = len(np.asarray(items[names[0]]))
         F = np.empty((n, len(names)), order="F")  # columns are written one by one
-        A = np.empty((n, len(names)), order="F")
+        A = np.empty((n, len(names)), dtype=bool, order="F")
         for j, k in enumerate(names):
             y = np.asarray(items[k], dtype=float)
             ok = ~np.isnan(y) if mask is None else (~np.isnan(y) & mask)
@@ -134,16 +134,15 @@ class ItemMatrix:
     def restrict(self, mask: np.ndarray) -> "ItemMatrix":
         """The same respondents with those outside `mask` as not answering (in place: the
         matrices are reused)."""
-        m = np.asarray(mask, dtype=float)[:, None]
-        self.filled *= m
-        self.answered *= m
+        self.filled *= np.asarray(mask, dtype=float)[:, None]
+        self.answered &= np.asarray(mask, dtype=bool)[:, None]
         self.__dict__.pop("values", None)
         return self
 
     @cached_property
     def values(self) -> np.ndarray:
         """Scores with NaN where missing."""
-        return np.where(self.answered > 0, self.filled, np.nan)
+        return np.where(self.answered, self.filled, np.nan)
 
     def __iter__(self):
         return iter(self.names)
@@ -154,12 +153,12 @@ class ItemMatrix:
     def columns(self, names: Sequence[str]) -> np.ndarray:
         """Scores (NaN where missing) of some items."""
         idx = [self.names.index(k) for k in names]
-        return np.where(self.answered[:, idx] > 0, self.filled[:, idx], np.nan)
+        return np.where(self.answered[:, idx], self.filled[:, idx], np.nan)
 
     def complete(self, names: Sequence[str]) -> np.ndarray:
         """Scores of some items for the respondents who answered all of them."""
         idx = [self.names.index(k) for k in names]
-        rows = np.flatnonzero(self.answered[:, idx].min(axis=1) > 0)
+        rows = np.flatnonzero(self.answered[:, idx].all(axis=1))
         return self.filled[np.ix_(rows, idx)]
 
 
@@ -182,10 +181,15 @@ class ItemSums:
         g = np.asarray(groups, dtype=np.int64)
         G = int(g.max()) + 1 if g.size else 0
         w = np.asarray(sampling_weights, float)
-        op = sp.csr_matrix((w, (g, np.arange(g.shape[0]))), shape=(G, g.shape[0]))
-        counts = sp.csr_matrix((np.ones(g.shape[0]), (g, np.arange(g.shape[0]))), shape=(G, g.shape[0]))
-        any_answer = (m.answered.max(axis=1) > 0).astype(float)
-        return cls(m.names, np.asarray(op @ m.answered), np.asarray(op @ m.filled), np.asarray(counts @ any_answer))
+        J = len(m.names)
+        weights, totals = np.empty((G, J)), np.empty((G, J))
+        any_answer = np.zeros(g.shape[0])
+        for j in range(J):  # column by column: the matrices are in column order
+            a = m.answered[:, j]
+            weights[:, j] = np.bincount(g, weights=w * a, minlength=G)
+            totals[:, j] = np.bincount(g, weights=w * m.filled[:, j], minlength=G)
+            np.maximum(any_answer, a, out=any_answer)
+        return cls(m.names, weights, totals, np.bincount(g, weights=any_answer, minlength=G))
 
 
 def _item_matrix(items: Mapping[str, Any] | ItemMatrix, design: Design) -> tuple[list[str], np.ndarray]:
@@ -291,17 +295,17 @@ def _t_result(diff: float, se: float, df: float) -> TestResult:
                       method="design-based t test of a difference of indices", estimate=diff, std_error=se)
 
 
-def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[TreeNode]) -> dict[str, np.ndarray]:
+def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[TreeNode], *,
+                      block: int = 65536) -> dict[str, np.ndarray]:
     """Each respondent's score on every node: the node's weighted combination of the item scores
     the respondent gave (weights rescaled over the items answered); NaN with no item answered.
     For effect sizes, rank tests, entropy weights and drivers; indices use item means.
-    Computed level by level as two matrix products (scores, and weights of answered items)."""
+    Computed level by level as two matrix products (scores, and weights of answered items),
+    in blocks of rows."""
     m = items if isinstance(items, ItemMatrix) else ItemMatrix.of(items)
-    # blocks of columns: the items, then each level of nodes; (first column, filled, answered)
-    blocks: list[tuple[int, np.ndarray, np.ndarray]] = [(0, m.filled, m.answered)]
     col = {k: j for j, k in enumerate(m.names)}
     width = len(m.names)
-    out: dict[str, np.ndarray] = {}
+    levels: list[tuple[list[TreeNode], np.ndarray]] = []
     pending = list(_order(nodes))
     while pending:
         ready = [nd for nd in pending if all(c in col for c in nd.children)]
@@ -311,17 +315,32 @@ def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[Tre
         for k, nd in enumerate(ready):
             for c, wt in zip(nd.children, nd.weights):
                 W[col[c], k] += wt
-        num = sum(F @ W[a:a + F.shape[1]] for a, F, _ in blocks)
-        den = sum(A @ W[a:a + A.shape[1]] for a, _, A in blocks)
-        level = np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
         for k, nd in enumerate(ready):
-            out[nd.id] = np.ascontiguousarray(level[:, k])
             col[nd.id] = width + k
-        ok = ~np.isnan(level)
-        blocks.append((width, np.where(ok, level, 0.0), ok.astype(float)))
         width += len(ready)
-        pending = [nd for nd in pending if nd.id not in out]
-    return out
+        levels.append((ready, W))
+        pending = [nd for nd in pending if nd.id not in col]
+    n = m.filled.shape[0]
+    J = len(m.names)
+    out = np.empty((width - J, n))  # one contiguous row per node
+    for s0 in range(0, n, block):
+        F = [m.filled[s0:s0 + block]]
+        A = [m.answered[s0:s0 + block].astype(float)]
+        done = 0
+        for ready, W in levels:
+            num, den, a = 0.0, 0.0, 0
+            for f, an in zip(F, A):
+                num = num + f @ W[a:a + f.shape[1]]
+                den = den + an @ W[a:a + f.shape[1]]
+                a += f.shape[1]
+            lev = np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+            out[done:done + len(ready), s0:s0 + block] = lev.T
+            done += len(ready)
+            ok = ~np.isnan(lev)
+            F.append(np.where(ok, lev, 0.0))
+            A.append(ok.astype(float))
+    names = [nd.id for ready, _ in levels for nd in ready]
+    return {k: out[j] for j, k in enumerate(names)}
 
 
 def _domain_codes(groups: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

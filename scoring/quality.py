@@ -34,7 +34,7 @@ def duplicates(answers: Any, *, keys: Any = None, answered: Any = None) -> np.nd
     if n < 2:
         return flag
     if answered is not None:
-        return _duplicates_filled(a, np.asarray(answered, dtype=float), flag)
+        return _duplicates_filled(a, np.asarray(answered, dtype=bool), flag)
     # Rows are grouped by two random projections (in row blocks, to stay in cache), then
     # compared exactly within a group; the earliest row of each set of equal rows stays unflagged.
     rng = np.random.default_rng(0)
@@ -76,7 +76,8 @@ def _duplicates_filled(f: np.ndarray, ans: np.ndarray, flag: np.ndarray) -> np.n
     rng = np.random.default_rng(0)
     p1 = rng.standard_normal((f.shape[1], 2))
     p2 = rng.standard_normal((f.shape[1], 2))
-    keys = f @ p1 + ans @ p2
+    keys = f @ p1 + ans.astype(float) @ p2 if ans.shape[0] * ans.shape[1] < 4_000_000 else \
+        np.vstack([f[s:s + 65536] @ p1 + ans[s:s + 65536].astype(float) @ p2 for s in range(0, n, 65536)])
     order = np.lexsort((keys[:, 1], keys[:, 0]))
     ks = keys[order]
     starts = np.concatenate([[0], np.flatnonzero(np.any(ks[1:] != ks[:-1], axis=1)) + 1, [n]])

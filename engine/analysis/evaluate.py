@@ -149,7 +149,7 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str],
         flags["item_nonresponse"] = (~answered).mean(axis=1) > rules.max_missing_share
     if rules.max_na_share is not None and item_ids:
         answered = np.column_stack([data.answered(i) for i in item_ids])
-        na = answered & (items.answered[:, :J] == 0)  # answered 不了解 (a code that does not score)
+        na = answered & ~items.answered[:, :J]  # answered 不了解 (a code that does not score)
         flags["na_share"] = na.mean(axis=1) > rules.max_na_share
     exclude = [r for r in rules.exclude if r in flags]
     rep = quality.quality_report(flags, exclude=exclude)
