@@ -478,11 +478,19 @@ def _residualise(X: Any, calibrations: Sequence[Calibration]) -> _LowRank:
 def _multistage(X: Any, low: _LowRank, stages: Sequence[Stage], lonely: str, diagonal_only: bool,
                 k: int = 0, factor: np.ndarray | None = None) -> np.ndarray:
     st = stages[k]
-    T = _dense(st.aggregate @ X)
-    sub = low.left(st.aggregate)
-    if sub is not None:
-        T = T - sub
-    v = _onestage(T, st, lonely, diagonal_only, k, factor)
+    if diagonal_only and sp.issparse(X):
+        # many columns (domains): never form the clusters x columns matrix
+        P = sp.csr_matrix(st.aggregate @ X)
+        parts = [(_dense(st.aggregate @ B), C) for B, C in low.blocks]
+        Q = np.hstack([q for q, _ in parts]) if parts else np.zeros((P.shape[0], 0))
+        C = np.vstack([c for _, c in parts]) if parts else np.zeros((0, P.shape[1]))
+        v = _onestage_sparse_diag(P, Q, C, st, lonely, k, factor)
+    else:
+        T = _dense(st.aggregate @ X)
+        sub = low.left(st.aggregate)
+        if sub is not None:
+            T = T - sub
+        v = _onestage(T, st, lonely, diagonal_only, k, factor)
     if k + 1 < len(stages) and st.popsize is not None:
         frac = st.n_psu / st.popsize
         f_rows = frac if factor is None else factor * frac
@@ -490,10 +498,17 @@ def _multistage(X: Any, low: _LowRank, stages: Sequence[Stage], lonely: str, dia
     return v
 
 
-def _onestage(T: np.ndarray, st: Stage, lonely: str, diagonal_only: bool, k: int,
-              factor: np.ndarray | None) -> np.ndarray:
-    m, d = T.shape
-    # per-cluster stratum, n_psu, popsize, extra factor
+@dataclass(frozen=True)
+class _StageTerms:
+    c_stratum: np.ndarray    # stratum of each cluster
+    npsu: np.ndarray         # clusters in the cluster's stratum
+    scale: np.ndarray        # (1 - f) n / (n - 1) (times any factor), 0 where no variance
+    centre: np.ndarray       # False where a cluster is not centred (lonely, "adjust")
+    n_strata: int
+    inflate: float           # R's "average": strata / strata with a variance
+
+
+def _stage_terms(st: Stage, m: int, lonely: str, k: int, factor: np.ndarray | None) -> _StageTerms:
     first = np.zeros(m, dtype=np.int64)
     first[st.clusters[::-1]] = np.arange(st.clusters.shape[0])[::-1]
     c_stratum = st.strata[first]
@@ -517,24 +532,46 @@ def _onestage(T: np.ndarray, st: Stage, lonely: str, diagonal_only: bool, k: int
         if bad.size:
             raise ValueError(f"Stratum ({st.strata_labels[bad[0]]}) has only one PSU at stage {k + 1}; "
                              "choose lonely_psu = remove, certainty, adjust or average")
-    sums = _group_sums(c_stratum, T, n_strata)
-    centred = T - sums[c_stratum] / npsu[:, None]
-    if lonely == "adjust":
-        centred[lonely_c] = T[lonely_c]
+    centre = ~lonely_c if lonely == "adjust" else np.ones(m, dtype=bool)
     keep = ~cert[c_stratum]
-    excluded_strata = 0
+    inflate = 1.0
     if lonely == "average":
-        lonely_strata = np.unique(c_stratum[lonely_c])
+        excluded = np.unique(c_stratum[lonely_c]).size
         keep &= ~lonely_c
-        excluded_strata = lonely_strata.size
-    scale = np.where(keep, scale, 0.0)
-    Z = centred * np.sqrt(scale)[:, None]
-    if diagonal_only:
-        v = np.einsum("ij,ij->j", Z, Z)
-    else:
-        v = Z.T @ Z
-    if excluded_strata:
-        # R: the sum over the other strata, scaled by strata / strata with a variance
-        nstrat = np.unique(st.strata).shape[0]
-        v = v * nstrat / (nstrat - excluded_strata)
-    return v
+        if excluded:
+            nstrat = np.unique(st.strata).shape[0]
+            inflate = nstrat / (nstrat - excluded)
+    return _StageTerms(c_stratum, npsu, np.where(keep, scale, 0.0), centre, n_strata, inflate)
+
+
+def _onestage(T: np.ndarray, st: Stage, lonely: str, diagonal_only: bool, k: int,
+              factor: np.ndarray | None) -> np.ndarray:
+    t = _stage_terms(st, T.shape[0], lonely, k, factor)
+    sums = _group_sums(t.c_stratum, T, t.n_strata)
+    centred = T - np.where(t.centre[:, None], sums[t.c_stratum] / t.npsu[:, None], 0.0)
+    Z = centred * np.sqrt(t.scale)[:, None]
+    v = np.einsum("ij,ij->j", Z, Z) if diagonal_only else Z.T @ Z
+    return v * t.inflate
+
+
+def _onestage_sparse_diag(P: sp.csr_matrix, Q: np.ndarray, C: np.ndarray, st: Stage, lonely: str, k: int,
+                          factor: np.ndarray | None) -> np.ndarray:
+    """Diagonal of the stage variance of T = P - Q C (P sparse clusters x columns, Q C the
+    calibration part of rank K), without forming T: with the stratum centring written as
+    P~ = P - E (H P) / n and Q~ = Q - E (H Q) / n,
+    v_d = sum_c s_c P~_cd^2 - 2 sum_c s_c P~_cd (Q~ C)_cd + C_d' (Q~' S Q~) C_d."""
+    m = P.shape[0]
+    t = _stage_terms(st, m, lonely, k, factor)
+    H = _sum_operator(t.c_stratum, t.n_strata)                    # strata x clusters
+    E = sp.csr_matrix((t.centre / t.npsu, (np.arange(m), t.c_stratum)), shape=(m, t.n_strata))
+    Pt = sp.csr_matrix(P - E @ (H @ P))
+    Qt = Q - E @ (H @ Q) if Q.shape[1] else Q
+    coo = Pt.tocoo()
+    s = t.scale
+    v = np.bincount(coo.col, weights=s[coo.row] * coo.data ** 2, minlength=P.shape[1])
+    if Q.shape[1]:
+        qc = np.einsum("ik,ki->i", Qt[coo.row], C[:, coo.col])
+        v -= 2 * np.bincount(coo.col, weights=s[coo.row] * coo.data * qc, minlength=P.shape[1])
+        M = Qt.T @ (Qt * s[:, None])
+        v += np.einsum("kd,kl,ld->d", C, M, C)
+    return v * t.inflate

@@ -158,3 +158,32 @@ def test_bootstrap_of_srs_is_close_to_linearisation():
     lin = sc.mean(y, d)
     assert b.value == pytest.approx(lin.value)
     assert b.std_error == pytest.approx(lin.std_error, rel=0.15)
+
+
+@pytest.mark.parametrize("case", ["lonely_remove", "lonely_adjust", "lonely_average", "lonely_certainty",
+                                  "clus2", "greg", "poststrat"])
+def test_domains_in_one_sparse_pass_equal_one_domain_at_a_time(case):
+    """mean_by (sparse, diagonal, low-rank calibration in closed form) against mean(domain=)
+    (dense path) on designs that exercise every branch."""
+    if case.startswith("lonely"):
+        d = dataset("lonely")
+        design = sc.survey_design(strata=d["stype"], sampling_weights=d["pw"], lonely_psu=case.split("_")[1])
+        y, groups = d["api00"], d["sch.wide"]
+    elif case == "clus2":
+        d = dataset("apiclus2")
+        design = sc.survey_design(psu=[d["dnum"], d["snum"]], fpc=[d["fpc1"], d["fpc2"]])
+        y, groups = d["api00"], d["stype"]
+    else:
+        d = dataset("apiclus1")
+        base = sc.survey_design(psu=d["dnum"], sampling_weights=d["pw"], fpc=d["fpc"])
+        if case == "greg":
+            X = np.column_stack([np.ones(183), d["stype"] == "H", d["stype"] == "M", d["api99"]]).astype(float)
+            design = sc.calibrate(base, X, [6194, 755, 1018, 3914069])
+        else:
+            design = sc.poststratify(base, d["stype"], {"E": 4421, "H": 755, "M": 1018})
+        y, groups = d["api00"], d["sch.wide"]
+    by = sc.mean_by(y, design, groups)
+    for lab, e in by.items():
+        one = sc.mean(y, design, domain=groups == lab)
+        assert e.std_error == pytest.approx(one.std_error, rel=1e-10)
+        assert e.value == pytest.approx(one.value, rel=1e-12)
