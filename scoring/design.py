@@ -566,12 +566,12 @@ def _onestage_sparse_diag(P: sp.csr_matrix, Q: np.ndarray, C: np.ndarray, st: St
     E = sp.csr_matrix((t.centre / t.npsu, (np.arange(m), t.c_stratum)), shape=(m, t.n_strata))
     Pt = sp.csr_matrix(P - E @ (H @ P))
     Qt = Q - E @ (H @ Q) if Q.shape[1] else Q
-    coo = Pt.tocoo()
     s = t.scale
-    v = np.bincount(coo.col, weights=s[coo.row] * coo.data ** 2, minlength=P.shape[1])
+    v = np.asarray(Pt.multiply(Pt).T @ s).ravel()
     if Q.shape[1]:
-        qc = np.einsum("ik,ki->i", Qt[coo.row], C[:, coo.col])
-        v -= 2 * np.bincount(coo.col, weights=s[coo.row] * coo.data * qc, minlength=P.shape[1])
+        # sum_c s_c P~_cd (Q~ C)_cd = sum_k C_kd (P~' S Q~)_dk
+        R = np.asarray(Pt.T @ (Qt * s[:, None]))  # columns x K
+        v -= 2 * np.einsum("kd,dk->d", C, R)
         M = Qt.T @ (Qt * s[:, None])
         v += np.einsum("kd,kl,ld->d", C, M, C)
     return v * t.inflate

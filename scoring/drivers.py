@@ -115,6 +115,23 @@ def _importance(C: np.ndarray, method: str) -> tuple[np.ndarray, float]:
     return _shapley_cov(C) if method == "shapley" else _relative_cov(C)
 
 
+def _cluster_sums(Z: np.ndarray, w: np.ndarray, replicates: ReplicateDesign, ok: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per first-stage cluster: sum of w, of w z, and of w z z'."""
+    cl = replicates.clusters[ok]
+    m = int(replicates.clusters.max()) + 1
+    sw = np.bincount(cl, weights=w, minlength=m)
+    sz = np.column_stack([np.bincount(cl, weights=w * Z[:, j], minlength=m) for j in range(Z.shape[1])])
+    szz = np.zeros((m, Z.shape[1], Z.shape[1]))
+    order = np.argsort(cl, kind="stable")
+    cs, Zs, ws = cl[order], Z[order], w[order]
+    starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], cs.shape[0]]):
+        Zb = Zs[a:b]
+        szz[cs[a]] = (Zb * ws[a:b, None]).T @ Zb
+    return sw, sz, szz
+
+
 def _cov_from_sums(W: float, S: np.ndarray, SS: np.ndarray) -> np.ndarray:
     mu = S / W
     return SS / W - np.outer(mu, mu)
@@ -141,7 +158,8 @@ def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sa
                             confidence_level=confidence_level)
     Z = np.column_stack([X[ok], y[ok]])
     wk = w[ok]
-    C = _wcov(Z, wk)
+    sums = _cluster_sums(Z, wk, replicates, ok) if replicates is not None and replicates.clusters is not None else None
+    C = _cov_from_sums(sums[0].sum(), sums[1].sum(axis=0), sums[2].sum(axis=0)) if sums else _wcov(Z, wk)
     sd = np.sqrt(np.diag(C))
     corr = C[:k, k] / (sd[:k] * sd[k])
     imp, r2 = _importance(C, method)
@@ -150,26 +168,16 @@ def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sa
     nrep = 0
     if replicates is not None:
         reps = []
-        if replicates.clusters is not None:
-            # multipliers are constant within clusters: weighted sums per cluster, once
-            cl = replicates.clusters[ok]
-            m = int(replicates.clusters.max()) + 1
+        if sums is not None:
+            # multipliers are constant within clusters: the weighted sums per cluster, once
+            sw, sz, szz = sums
+            m = sw.shape[0]
             if replicates.cluster_multipliers is not None:
                 mult = replicates.cluster_multipliers  # clusters x replicates
             else:
                 first = np.zeros(m, dtype=np.int64)
                 first[replicates.clusters[::-1]] = np.arange(replicates.clusters.shape[0])[::-1]
                 mult = replicates.multipliers[first]
-            agg = sp.csr_matrix((wk, (cl, np.arange(cl.shape[0]))), shape=(m, cl.shape[0]))
-            sw = np.asarray(agg.sum(axis=1)).ravel()
-            sz = agg @ Z
-            szz = np.zeros((m, Z.shape[1], Z.shape[1]))  # per cluster: sum of w z z'
-            order = np.argsort(cl, kind="stable")
-            cs, Zs, ws = cl[order], Z[order], wk[order]
-            starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
-            for a, b in zip(starts, np.r_[starts[1:], cs.shape[0]]):
-                Zb = Zs[a:b]
-                szz[cs[a]] = (Zb * ws[a:b, None]).T @ Zb
             totals = (mult.T @ sw, mult.T @ sz, np.einsum("mr,mpq->rpq", mult, szz))
             covs = [_cov_from_sums(totals[0][r], totals[1][r], totals[2][r]) for r in range(replicates.replicates)]
         else:

@@ -137,11 +137,10 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str],
         flag = np.zeros(data.n, dtype=bool)
         for sec in q.sections:
             for qu in sec.questions:
-                ids = [it.id for it in qu.items if it.id in data.scores] if isinstance(qu, MatrixQuestion) else []
-                if len(ids) >= 5:
-                    # the same answer code throughout the block (reverse-worded items included):
-                    # each score read back as the position of its code in the scale
-                    block = np.column_stack([_code_position(data, i) for i in ids])
+                its = [it for it in qu.items if it.id in data.scores] if isinstance(qu, MatrixQuestion) else []
+                if len(its) >= 5:
+                    # the same answer code throughout the block (reverse-worded items included)
+                    block = np.column_stack([_code_position(data, it.id, it.reverse) for it in its])
                     flag |= quality.straightliners(block, min_items=5)
         flags["straightlining"] = flag
     if rules.max_missing_share is not None and item_ids:
@@ -354,19 +353,22 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     }
 
 
-def _code_position(data: Dataset, item: str) -> np.ndarray:
-    """Position of each answer's code in its scale (NaN: unanswered or not scored)."""
+def _code_position(data: Dataset, item: str, reverse: bool) -> np.ndarray:
+    """A value per answer that is equal for equal codes across a block (NaN: unanswered or
+    not scored): the score itself, or for a reverse-worded item the position of its code."""
+    s = data.scores[item]
+    if not reverse:
+        return s
     var = data.codebook[item]
     pts = var.points or {}
     codes = [c for c in (var.codes or ()) if pts.get(c) is not None]
     values = np.array([pts[c] for c in codes], dtype=float)
+    forward = values[::-1]  # a reverse-worded item mirrors by position: undo it
     order = np.argsort(values)
-    s = data.scores[item]
-    idx = np.searchsorted(values[order], s)
-    idx = np.clip(idx, 0, len(values) - 1)
-    pos = order[idx].astype(float)
-    pos[np.isnan(s)] = np.nan
-    return pos
+    idx = np.clip(np.searchsorted(values[order], s), 0, len(values) - 1)
+    out = forward[order[idx]]
+    out[np.isnan(s)] = np.nan
+    return out
 
 
 def _collapsed(data: Dataset, design: sc.Design, items: ItemMatrix, group_vars: list[str], keep: np.ndarray,

@@ -150,3 +150,24 @@ def test_collapsed_and_row_level_evaluations_agree(tmp_path):
     for ca, cb in zip(a["comparisons"], b["comparisons"]):
         for x, y in zip(ca["results"], cb["results"]):
             assert x["std_error"] == pytest.approx(y["std_error"], rel=1e-7)
+
+
+def test_straight_lining_counts_the_same_code_across_reverse_worded_items(tmp_path):
+    from engine.analysis import evaluate, read_csv
+    from engine.loader import load_plan, load_questionnaire
+    q, plan = load_questionnaire(QUESTIONNAIRE), load_plan(PLAN)
+    blocks = [qu for s in q.sections for qu in s.questions if qu.kind == "matrix" and len(qu.items) >= 5]
+    assert any(it.reverse for b in blocks for it in b.items), "a block with a reverse-worded item"
+    wave = tmp_path / "w.csv"
+    assert main(["simulate", str(QUESTIONNAIRE), "--n", "400", "--seed", "2", "--out", str(wave), "-q"]) == 0
+    rows = list(csv.reader(open(wave, encoding="utf-8")))
+    header = rows[0]
+    for b in blocks:  # data row 1: one code throughout every block; data row 2: never
+        for k, it in enumerate(b.items):
+            rows[1][header.index(it.id)] = "4"
+            rows[2][header.index(it.id)] = "4" if k else "2"
+    with open(wave, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    res = evaluate(plan, q, read_csv(wave, q, plan), base_dir=PLAN.parent, bootstrap_replicates=0)
+    flagged = res["quality"]["flagged_rows_first"]["straightlining"]
+    assert 2 in flagged and 3 not in flagged  # file lines of data rows 1 and 2
