@@ -323,18 +323,21 @@ def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[Tre
     n = m.filled.shape[0]
     J = len(m.names)
     out = np.empty((width - J, n))  # one contiguous row per node
+    # Items x respondents orientation: the column-ordered item matrices transposed are
+    # contiguous rows, and W' @ block is a plain matrix product.
+    FT, AT = m.filled.T, m.answered.T
     for s0 in range(0, n, block):
-        F = [m.filled[s0:s0 + block]]
-        A = [m.answered[s0:s0 + block].astype(float)]
+        F = [FT[:, s0:s0 + block]]
+        A = [AT[:, s0:s0 + block].astype(float)]
         done = 0
         for ready, W in levels:
             num, den, a = 0.0, 0.0, 0
             for f, an in zip(F, A):
-                num = num + f @ W[a:a + f.shape[1]]
-                den = den + an @ W[a:a + f.shape[1]]
-                a += f.shape[1]
+                num = num + W[a:a + f.shape[0]].T @ f
+                den = den + W[a:a + f.shape[0]].T @ an
+                a += f.shape[0]
             lev = np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
-            out[done:done + len(ready), s0:s0 + block] = lev.T
+            out[done:done + len(ready), s0:s0 + block] = lev
             done += len(ready)
             ok = ~np.isnan(lev)
             F.append(np.where(ok, lev, 0.0))
