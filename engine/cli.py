@@ -56,7 +56,8 @@ def _validate(args: argparse.Namespace) -> int:
             print(format_report(path, result.diagnostics))
         if not has_errors and not args.quiet:
             doc = result.document
-            print(f"ok {path}: {document_name(doc)} '{doc.id}' version {doc.version}")
+            version = getattr(doc, "version", None)
+            print(f"ok {path}: {document_name(doc)} '{doc.id}'" + (f" version {version}" if version else ""))
     if args.format == "json":
         print(json.dumps({"files": records, "failed": failed}, ensure_ascii=False, indent=2))
     elif not args.quiet or failed:

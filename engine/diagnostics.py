@@ -73,6 +73,9 @@ RULES: dict[str, Rule] = _rules(
     ("L004", "error", "variable is not an attribute or question of the questionnaire"),
     ("L005", "error", "margin category is not a code of its variable"),
     ("L006", "error", "impossible bounds or dates"),
+    # Working-day calendar
+    ("K001", "error", "calendar date outside its year, or a range that ends before it starts"),
+    ("K002", "error", "calendar day both off and worked, or a makeup working day on a weekday"),
     # Data files (CSV of responses)
     ("C001", "error", "column is not a question, item, attribute or known field"),
     ("C002", "error", "value not allowed in its column"),

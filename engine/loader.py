@@ -23,8 +23,8 @@ from yaml.nodes import MappingNode, ScalarNode
 from .convert import INVALID, Converter, build
 from .diagnostics import Diagnostic, did_you_mean
 from .errors import LoadError
-from .schema import DOCUMENTS, KINDS, Plan, Policy, Questionnaire
-from .semantics import Context, check_plan, check_policy, check_questionnaire
+from .schema import DOCUMENTS, KINDS, Plan, Policy, Questionnaire, WorkingCalendar
+from .semantics import Context, check_calendar, check_plan, check_policy, check_questionnaire
 from .yamlnodes import compose
 
 __all__ = ["LoadResult", "check_text", "check_file", "load", "loads", "load_questionnaire",
@@ -49,7 +49,7 @@ class LoadResult:
 
 
 def document_name(doc: Any) -> str:
-    return {Questionnaire: "questionnaire", Policy: "policy", Plan: "plan"}[type(doc)]
+    return {Questionnaire: "questionnaire", Policy: "policy", Plan: "plan", WorkingCalendar: "calendar"}[type(doc)]
 
 
 def _result(path: str, doc: Any, diags: list[Diagnostic]) -> LoadResult:
@@ -111,6 +111,8 @@ def check_text(text: str, *, path: str = "<string>", expect: str | None = None,
         check_questionnaire(doc, ctx)
     elif isinstance(doc, Policy):
         check_policy(doc, ctx)
+    elif isinstance(doc, WorkingCalendar):
+        check_calendar(doc, ctx)
     else:
         check_plan(doc, ctx, _questionnaire_for_plan)
     diags.extend(ctx.diagnostics)

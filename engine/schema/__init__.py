@@ -1,10 +1,12 @@
 """Typed, frozen structs of every YAML document an evaluator writes.
 
-Three documents, told apart by their top-level `kind`:
+The documents, told apart by their top-level `kind`:
 
 - :class:`Questionnaire` (`kind: survey` or `kind: rating`)
 - :class:`Policy` (`kind: rating_policy`)
 - :class:`Plan` (`kind: evaluation_plan`)
+- :class:`WorkingCalendar` (`kind: working_calendar`): years and local adjustments of the
+  working-day calendar
 
 Decode them with :mod:`engine.loader`, never with ``yaml.safe_load``: the loader checks keys,
 types and references and says where a mistake is.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import msgspec
 
 from ._base import CODE_PATTERN, ID_PATTERN, Code, Doc, Id, Text
+from .calendar import CalendarYear, DateRange, LocalAdjustment, WorkingCalendar
 from .plan import Comparison, Design, Margin, Plan, QualityRules, ReportOptions, Trimming, Wave, Weighting
 from .policy import (
     CHANNELS, LEVELS, Adapter, Appeal, Deadlines, DefaultRating, Duration, Jurisdiction, LevelDef,
@@ -33,6 +36,7 @@ DOCUMENTS: dict[str, type[Doc]] = {
     "questionnaire": Questionnaire,
     "policy": Policy,
     "plan": Plan,
+    "calendar": WorkingCalendar,
 }
 #: Top-level ``kind`` value -> document name.
 KINDS: dict[str, str] = {
@@ -40,6 +44,7 @@ KINDS: dict[str, str] = {
     "rating": "questionnaire",
     "rating_policy": "policy",
     "evaluation_plan": "plan",
+    "working_calendar": "calendar",
 }
 
 
@@ -66,5 +71,5 @@ __all__ = [
     "SCORED_KINDS", "Policy", "Jurisdiction", "LevelDef", "Adapter", "Window", "DefaultRating",
     "Duration", "Deadlines", "ReasonTag", "Recheck", "Appeal", "Limits", "CHANNELS", "LEVELS",
     "Plan", "Wave", "Design", "Margin", "Weighting", "Trimming", "Comparison", "QualityRules",
-    "ReportOptions",
+    "ReportOptions", "WorkingCalendar", "CalendarYear", "LocalAdjustment", "DateRange",
 ]

@@ -405,9 +405,31 @@ POLICY_CASES["P003"] = policy(levels="""\
     "levels:\n", "levels:  #! P001 policy 'p'\n", 1)
 
 
-@pytest.mark.parametrize("code", sorted(SURVEY_CASES) + sorted(POLICY_CASES))
+CALENDAR_CASES: dict[str, str] = {
+    "K001": """\
+kind: working_calendar
+id: c
+years:
+  - year: 2030
+    holidays:
+      - {start: 2030-12-30, end: 2031-01-02}  #! K001 year 2030
+""",
+    "K002": """\
+kind: working_calendar
+id: c
+years:
+  - year: 2030
+    holidays:
+      - {start: 2030-01-05, end: 2030-01-06}
+    workdays:
+      - 2030-01-05  #! K002 year 2030
+""",
+}
+
+
+@pytest.mark.parametrize("code", sorted(SURVEY_CASES) + sorted(POLICY_CASES) + sorted(CALENDAR_CASES))
 def test_code_is_reported_at_its_line_with_its_subject(code):
-    text = SURVEY_CASES.get(code) or POLICY_CASES[code]
+    text = SURVEY_CASES.get(code) or POLICY_CASES.get(code) or CALENDAR_CASES[code]
     result = check_text(text, path="case.yaml")
     want = expected_marks(text)
     assert code in {c for c, _, _ in want}
@@ -514,5 +536,5 @@ TESTED_ELSEWHERE = {"F001", "C001", "C002", "C003", "C004"}  # C: tests/engine/t
 
 
 def test_every_code_of_the_registry_has_a_case():
-    covered = set(SURVEY_CASES) | set(POLICY_CASES) | set(PLAN_CASES) | TESTED_ELSEWHERE
+    covered = set(SURVEY_CASES) | set(POLICY_CASES) | set(PLAN_CASES) | set(CALENDAR_CASES) | TESTED_ELSEWHERE
     assert covered == set(RULES)
