@@ -34,6 +34,14 @@ def _expand(ranges) -> set[dt.date]:
     return out
 
 
+def _area_prefix(code: str) -> str:
+    """The part of a division code its subdivisions share: 440000 -> 44, 440300 -> 4403."""
+    if len(code) == 6:
+        while code.endswith("00") and len(code) > 2:
+            code = code[:-2]
+    return code
+
+
 @dataclass
 class Calendar:
     holidays: set[dt.date] = field(default_factory=set)
@@ -66,7 +74,7 @@ class Calendar:
         self._check(day)
         if region is not None:
             for code, (off, on) in self.local.items():
-                if region.startswith(code):
+                if region.startswith(_area_prefix(code)):
                     if day in off:
                         return False
                     if day in on:
