@@ -122,13 +122,16 @@ class ItemMatrix:
         """Stack item columns; respondents outside `mask` count as not answering."""
         names = tuple(items)
         n = len(np.asarray(items[names[0]]))
-        F = np.empty((n, len(names)), order="F")  # columns are written one by one
+        F = np.zeros((n, len(names)), order="F")  # columns are written one by one
         A = np.empty((n, len(names)), dtype=bool, order="F")
         for j, k in enumerate(names):
             y = np.asarray(items[k], dtype=float)
-            ok = ~np.isnan(y) if mask is None else (~np.isnan(y) & mask)
-            F[:, j] = np.where(ok, y, 0.0)
-            A[:, j] = ok
+            a = A[:, j]
+            np.isnan(y, out=a)
+            np.logical_not(a, out=a)
+            if mask is not None:
+                np.logical_and(a, mask, out=a)
+            np.copyto(F[:, j], y, where=a)
         return cls(names, F, A)
 
     def restrict(self, mask: np.ndarray) -> "ItemMatrix":

@@ -78,9 +78,9 @@ def _duplicates_filled(f: np.ndarray, ans: np.ndarray, flag: np.ndarray) -> np.n
     p2 = rng.standard_normal((f.shape[1], 2))
     keys = f @ p1 + ans.astype(float) @ p2 if ans.shape[0] * ans.shape[1] < 4_000_000 else \
         np.vstack([f[s:s + 65536] @ p1 + ans[s:s + 65536].astype(float) @ p2 for s in range(0, n, 65536)])
-    order = np.lexsort((keys[:, 1], keys[:, 0]))
+    order = np.argsort(keys[:, 0], kind="stable")
     ks = keys[order]
-    starts = np.concatenate([[0], np.flatnonzero(np.any(ks[1:] != ks[:-1], axis=1)) + 1, [n]])
+    starts = np.concatenate([[0], np.flatnonzero(ks[1:, 0] != ks[:-1, 0]) + 1, [n]])
     for k in np.flatnonzero(np.diff(starts) > 1):
         run = np.sort(order[starts[k]:starts[k + 1]])
         while run.shape[0] > 1:

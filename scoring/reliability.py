@@ -13,7 +13,7 @@ from scipy import optimize, stats
 
 from ._results import ConfidenceInterval
 
-__all__ = ["AlphaResult", "cronbach_alpha", "KmoResult", "kmo", "bartlett_sphericity", "omega_total",
+__all__ = ["AlphaResult", "cronbach_alpha", "complete_covariance", "KmoResult", "kmo", "bartlett_sphericity", "omega_total",
            "OmegaResult", "complete_rows", "correlation"]
 
 
@@ -56,14 +56,34 @@ class AlphaResult:
         return ConfidenceInterval(float(low), float(high), confidence_level)
 
 
-def cronbach_alpha(items: Any) -> AlphaResult:
+def complete_covariance(filled: np.ndarray, answered: np.ndarray) -> tuple[np.ndarray, int]:
+    """Covariance (n - 1 denominator) of the respondents who answered every column, and their
+    number, from scores with 0 where missing and an answered mask, by matrix products (no copy
+    of the complete rows)."""
+    mask = answered.all(axis=1)
+    n = int(mask.sum())
+    if n < 2:
+        return np.full((filled.shape[1], filled.shape[1]), np.nan), n
+    m = mask.astype(float)
+    s = m @ filled
+    ss = (filled * m[:, None]).T @ filled
+    return (ss - np.outer(s, s) / n) / (n - 1), n
+
+
+def cronbach_alpha(items: Any = None, *, cov: np.ndarray | None = None, n: int | None = None) -> AlphaResult:
     """Cronbach's alpha of the columns of `items` (respondents x items), complete cases
-    (R ``psych::alpha``)."""
-    x = complete_rows(items)
-    n, p = x.shape
-    if n < 3:
-        raise ValueError("alpha needs at least three complete rows")
-    cov = np.cov(x, rowvar=False)
+    (R ``psych::alpha``); or from their complete-case covariance matrix and n."""
+    if cov is None:
+        x = complete_rows(items)
+        n, p = x.shape
+        if n < 3:
+            raise ValueError("alpha needs at least three complete rows")
+        cov = np.cov(x, rowvar=False)
+    else:
+        cov = np.asarray(cov, dtype=float)
+        p = cov.shape[0]
+        if n is None or n < 3:
+            raise ValueError("alpha needs n >= 3 complete rows with cov")
     sd = np.sqrt(np.diag(cov))
     cor = cov / np.outer(sd, sd)
     drop, sdrop, rdrop = [], [], []

@@ -263,10 +263,11 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     rel: dict[str, Any] = {"dimensions": {}}
     for dim in tree.dimensions:
         its = [i for ind in dim.indicators for i in ind.items]
-        X = items.complete(its)
-        entry: dict[str, Any] = {"items": its, "complete_cases": int(X.shape[0])}
-        if len(its) >= 2 and entry["complete_cases"] >= 3:
-            a = reliability.cronbach_alpha(X)
+        idx = [items.names.index(i) for i in its]
+        cov, n_complete = reliability.complete_covariance(items.filled[:, idx], items.answered[:, idx])
+        entry: dict[str, Any] = {"items": its, "complete_cases": n_complete}
+        if len(its) >= 2 and n_complete >= 3 and np.all(np.diag(cov) > 0):
+            a = reliability.cronbach_alpha(cov=cov, n=n_complete)
             ci = a.confidence_interval(level)
             entry.update({"alpha": a.alpha, "standardized_alpha": a.standardized_alpha, "alpha_ci": [ci.low, ci.high],
                           "alpha_if_deleted": list(a.alpha_if_deleted),
@@ -276,10 +277,12 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
             except (np.linalg.LinAlgError, ValueError):
                 entry["omega_total"] = math.nan
         rel["dimensions"][dim.id] = entry
-    Xall = items.complete(item_ids)
-    if Xall.shape[0] > len(item_ids) + 1:
+    idx = [items.names.index(i) for i in item_ids]
+    cov, n_complete = reliability.complete_covariance(items.filled[:, idx], items.answered[:, idx])
+    if n_complete > len(item_ids) + 1 and np.all(np.diag(cov) > 0):
         try:
-            corr, n_complete = reliability.correlation(Xall)
+            sd = np.sqrt(np.diag(cov))
+            corr = cov / np.outer(sd, sd)
             k = reliability.kmo(corr=corr)
             b = reliability.bartlett_sphericity(corr=corr, n=n_complete)
             rel["kmo"] = {"overall": k.overall, "per_item": dict(zip(item_ids, k.per_item))}

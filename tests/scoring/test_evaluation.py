@@ -264,3 +264,17 @@ def test_duplicates_from_filled_and_answered_equal_the_nan_form():
     filled = np.nan_to_num(a)
     np.testing.assert_array_equal(quality.duplicates(a), quality.duplicates(filled, answered=ans))
     assert quality.duplicates(a).sum() > 0
+
+
+def test_alpha_from_the_masked_covariance_equals_psych():
+    from scoring.reliability import complete_covariance
+    _, x = table("attitude")
+    x = x.copy()
+    x[[0, 5], [1, 3]] = np.nan  # two incomplete rows
+    ans = ~np.isnan(x)
+    cov, n = complete_covariance(np.nan_to_num(x), ans)
+    a = reliability.cronbach_alpha(cov=cov, n=n)
+    b = reliability.cronbach_alpha(x)
+    np.testing.assert_allclose([a.alpha, a.standardized_alpha], [b.alpha, b.standardized_alpha], rtol=1e-12)
+    np.testing.assert_allclose(a.item_rest_correlation, b.item_rest_correlation, rtol=1e-12)
+    assert a.n == b.n == 28
