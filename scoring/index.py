@@ -158,6 +158,14 @@ class ItemMatrix:
         idx = [self.names.index(k) for k in names]
         return np.where(self.answered[:, idx], self.filled[:, idx], np.nan)
 
+    def block(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(filled, answered) of some items: views when they are adjacent columns."""
+        idx = [self.names.index(k) for k in names]
+        if idx == list(range(idx[0], idx[0] + len(idx))):
+            sl = slice(idx[0], idx[0] + len(idx))
+            return self.filled[:, sl], self.answered[:, sl]
+        return self.filled[:, idx], self.answered[:, idx]
+
     def complete(self, names: Sequence[str]) -> np.ndarray:
         """Scores of some items for the respondents who answered all of them."""
         idx = [self.names.index(k) for k in names]

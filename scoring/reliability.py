@@ -60,13 +60,17 @@ def complete_covariance(filled: np.ndarray, answered: np.ndarray) -> tuple[np.nd
     """Covariance (n - 1 denominator) of the respondents who answered every column, and their
     number, from scores with 0 where missing and an answered mask, by matrix products (no copy
     of the complete rows)."""
-    mask = answered.all(axis=1)
+    mask = np.array(answered[:, 0], dtype=bool)
+    for j in range(1, answered.shape[1]):  # column by column: fast for column-ordered matrices
+        mask &= answered[:, j]
     n = int(mask.sum())
     if n < 2:
         return np.full((filled.shape[1], filled.shape[1]), np.nan), n
-    m = mask.astype(float)
-    s = m @ filled
-    ss = (filled * m[:, None]).T @ filled
+    xm = np.empty(filled.shape, order="F")
+    for j in range(filled.shape[1]):
+        np.multiply(filled[:, j], mask, out=xm[:, j])
+    s = xm.sum(axis=0)
+    ss = xm.T @ xm
     return (ss - np.outer(s, s) / n) / (n - 1), n
 
 

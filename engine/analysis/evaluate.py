@@ -263,8 +263,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
     rel: dict[str, Any] = {"dimensions": {}}
     for dim in tree.dimensions:
         its = [i for ind in dim.indicators for i in ind.items]
-        idx = [items.names.index(i) for i in its]
-        cov, n_complete = reliability.complete_covariance(items.filled[:, idx], items.answered[:, idx])
+        cov, n_complete = reliability.complete_covariance(*items.block(its))
         entry: dict[str, Any] = {"items": its, "complete_cases": n_complete}
         if len(its) >= 2 and n_complete >= 3 and np.all(np.diag(cov) > 0):
             a = reliability.cronbach_alpha(cov=cov, n=n_complete)
@@ -277,8 +276,7 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
             except (np.linalg.LinAlgError, ValueError):
                 entry["omega_total"] = math.nan
         rel["dimensions"][dim.id] = entry
-    idx = [items.names.index(i) for i in item_ids]
-    cov, n_complete = reliability.complete_covariance(items.filled[:, idx], items.answered[:, idx])
+    cov, n_complete = reliability.complete_covariance(*items.block(item_ids))
     if n_complete > len(item_ids) + 1 and np.all(np.diag(cov) > 0):
         try:
             sd = np.sqrt(np.diag(cov))
