@@ -13,6 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "QuestionnaireVersion", "Wave", "Invitation", "Response", "User", "ApiKey", "AuditEntry",
+           "RatingRow", "CaseRow", "CaseEventRow",
            "MODES", "ROLES", "WAVE_STATUS"]
 
 MODES = ("web", "interviewer", "paper", "phone")
@@ -137,3 +138,72 @@ class AuditEntry(Base):
     target_type: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[str] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RatingRow(Base):
+    """A good/bad rating as accepted (meanings, not adapter codes); personal data as keyed
+    hashes. One per (transaction, stage, sequence); never edited (an upheld appeal marks it
+    removed through its case, the row stays)."""
+
+    __tablename__ = "rating"
+    __table_args__ = (UniqueConstraint("transaction_no", "stage", "sequence", name="uq_rating_once"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
+    transaction_no: Mapped[str] = mapped_column(String(50))
+    stage: Mapped[str] = mapped_column(String(16))
+    sequence: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(String(12), index=True)
+    item_code: Mapped[str | None] = mapped_column(String(24))
+    department_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    hall: Mapped[str | None] = mapped_column(String(64))
+    window: Mapped[str | None] = mapped_column(String(64))
+    staff_id: Mapped[str | None] = mapped_column(String(64))
+    rater_type: Mapped[str] = mapped_column(String(16))
+    rater_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    device_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    sub_ratings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason_tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    text: Mapped[str | None] = mapped_column(Text)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    finished_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    rated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class CaseRow(Base):
+    """The case a bad rating opens; `version` makes concurrent transitions safe (one wins)."""
+
+    __tablename__ = "rating_case"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("rating.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    handler: Mapped[str | None] = mapped_column(String(128))
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reopens: Mapped[int] = mapped_column(Integer, default=0)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    before_appeal: Mapped[str | None] = mapped_column(String(24))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseEventRow(Base):
+    """Every act on a case, append-only (the database refuses updates and deletes)."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("rating_case.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text)
+    from_state: Mapped[str] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
