@@ -176,6 +176,20 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .loader import load_policy
+    from .storage import Store, database_url, upgrade
+    from .web import create_app
+
+    url = database_url(args.database)
+    upgrade(url)
+    app = create_app(Store(url), policy=load_policy(args.policy))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="manyi", description="满意 manyi: survey and satisfaction-evaluation engine")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -202,6 +216,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("upgrade",), help="upgrade: migrate to the newest schema")
     p.add_argument("--database", help="database URL (default: MANYI_DATABASE_URL or var/manyi.db)")
     p.set_defaults(func=_db)
+    p = sub.add_parser("serve", help="start the API service (migrates the database first)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--database", help="database URL (default: MANYI_DATABASE_URL or var/manyi.db)")
+    p.add_argument("--policy", default=str(Path(__file__).resolve().parent.parent / "questionnaires" / "policies"
+                                           / "national.yaml"), help="the rating policy in force")
+    p.set_defaults(func=_serve)
     p = sub.add_parser("simulate", help="write a simulated wave (CSV) for a questionnaire")
     p.add_argument("questionnaire")
     p.add_argument("--n", type=int, default=5000)

@@ -49,3 +49,16 @@ def test_schema_imports_only_stdlib_and_msgspec():
             if not _stdlib(name) and name.split(".")[0] != "msgspec":
                 bad.append(f"{f.relative_to(ROOT)}: {name}")
     assert bad == []
+
+
+def test_web_and_cli_do_not_call_scipy_or_weasyprint_directly():
+    bad = []
+    for sub in ("web",):
+        for f in sorted((ROOT / "engine" / sub).rglob("*.py")):
+            for name in _imports(f):
+                if name.split(".")[0] in ("scipy", "weasyprint"):
+                    bad.append(f"{f.relative_to(ROOT)}: {name}")
+    for name in _imports(ROOT / "engine" / "cli.py"):
+        if name.split(".")[0] in ("scipy", "weasyprint"):
+            bad.append(f"engine/cli.py: {name}")
+    assert bad == []

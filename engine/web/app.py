@@ -1,0 +1,176 @@
+"""The staff and integrator API (/api/v1): thin handlers that parse, call a service, return.
+
+Every write commits before the 2xx answer. Keys are sent as `Authorization: Bearer <key>`;
+each route names the roles it admits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Litestar, Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.openapi import OpenAPIConfig
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+
+from ..calendar import Calendar, national_calendar
+from ..haocha.intake import RatingIn, accept_rating
+from ..loader import loads
+from ..schema import Policy
+from ..storage import Store
+from ..storage.ratings import act_on_case, add_rating, load_case, ratings_today
+from . import errors
+
+__all__ = ["create_app", "ROUTE_ROLES"]
+
+
+class WaveIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    id: str
+    questionnaire_version_id: int
+    title: str
+    plan_source: str | None = None
+
+
+class InvitationsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    people: list[dict[str, Any]]
+
+
+class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    answers: dict[str, Any]
+    token: str | None = None
+    attributes: dict[str, Any] = {}
+    mode: str = "web"
+    complete: bool = True
+
+
+class CaseActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    action: str
+    note: str
+    handler: str | None = None
+    recheck: str | None = None
+    due: dt.date | None = None
+
+
+#: route path -> roles admitted (a test checks every route of the OpenAPI document is here)
+ROUTE_ROLES: dict[str, tuple[str, ...]] = {
+    "POST /api/v1/questionnaires": ("admin", "evaluator"),
+    "POST /api/v1/waves": ("admin", "evaluator"),
+    "POST /api/v1/waves/{wave_id}/open": ("admin", "evaluator"),
+    "POST /api/v1/waves/{wave_id}/close": ("admin", "evaluator"),
+    "POST /api/v1/waves/{wave_id}/invitations": ("admin", "evaluator"),
+    "POST /api/v1/waves/{wave_id}/responses": ("admin", "evaluator", "integrator"),
+    "GET /api/v1/waves/{wave_id}/responses": ("admin", "evaluator", "leader"),
+    "POST /api/v1/ratings": ("admin", "integrator"),
+    "GET /api/v1/cases/{case_id}": ("admin", "handler", "leader"),
+    "POST /api/v1/cases/{case_id}/actions": ("admin", "handler", "integrator", "leader"),
+}
+
+
+def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None, secret: bytes | None = None
+               ) -> Litestar:
+    cal = calendar or national_calendar()
+    key_secret = secret or os.environ.get("MANYI_SECRET", "").encode() or b"manyi-development-secret"
+
+    def allow(route: str):
+        """Guard: a valid key whose role the route admits (checked before the body is read)."""
+        def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+            auth = connection.headers.get("authorization", "")
+            key = auth[7:].strip() if auth.lower().startswith("bearer ") else connection.headers.get("x-api-key", "")
+            role = store.api_key_role(key) if key else None
+            if role is None:
+                raise NotAuthorizedException()
+            if role not in ROUTE_ROLES[route]:
+                raise PermissionDeniedException(detail=f"a {role} key may not call {route}")
+            connection.state.role, connection.state.actor = role, key[:10]
+        return [guard]
+
+    def role_of(request: Request, route: str) -> tuple[str, str]:
+        return request.state.role, request.state.actor
+
+    @post("/api/v1/questionnaires", status_code=201, guards=allow("POST /api/v1/questionnaires"))
+    async def publish(request: Request) -> dict:
+        _, actor = role_of(request, "POST /api/v1/questionnaires")
+        text = (await request.body()).decode("utf-8")
+        loads(text, path="upload.yaml", expect="questionnaire")  # 422 with every diagnostic
+        return {"questionnaire_version_id": store.publish_questionnaire(text, actor=actor)}
+
+    @post("/api/v1/waves", status_code=201, guards=allow("POST /api/v1/waves"))
+    async def create_wave(request: Request, data: JSONBody[WaveIn]) -> dict:
+        _, actor = role_of(request, "POST /api/v1/waves")
+        store.create_wave(data.id, data.questionnaire_version_id, title=data.title, plan_source=data.plan_source,
+                          actor=actor)
+        return store.wave(data.id)
+
+    @post("/api/v1/waves/{wave_id:str}/open", status_code=200, guards=allow("POST /api/v1/waves/{wave_id}/open"))
+    async def open_wave(request: Request, wave_id: FromPath[str]) -> dict:
+        _, actor = role_of(request, "POST /api/v1/waves/{wave_id}/open")
+        store.set_wave_status(wave_id, "open", actor=actor)
+        return store.wave(wave_id)
+
+    @post("/api/v1/waves/{wave_id:str}/close", status_code=200, guards=allow("POST /api/v1/waves/{wave_id}/close"))
+    async def close_wave(request: Request, wave_id: FromPath[str]) -> dict:
+        _, actor = role_of(request, "POST /api/v1/waves/{wave_id}/close")
+        store.set_wave_status(wave_id, "closed", actor=actor)
+        return store.wave(wave_id)
+
+    @post("/api/v1/waves/{wave_id:str}/invitations", status_code=201, guards=allow("POST /api/v1/waves/{wave_id}/invitations"))
+    async def invite(request: Request, wave_id: FromPath[str], data: JSONBody[InvitationsIn]) -> dict:
+        _, actor = role_of(request, "POST /api/v1/waves/{wave_id}/invitations")
+        return {"tokens": store.create_invitations(wave_id, data.people, actor=actor)}
+
+    @post("/api/v1/waves/{wave_id:str}/responses", status_code=201, guards=allow("POST /api/v1/waves/{wave_id}/responses"))
+    async def submit(request: Request, wave_id: FromPath[str], data: JSONBody[SubmissionIn],
+                     idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None) -> dict:
+        role, actor = role_of(request, "POST /api/v1/waves/{wave_id}/responses")
+        r = store.submit(wave_id, data.answers, token=data.token, attributes=data.attributes, mode=data.mode,
+                         complete=data.complete, idempotency_key=idempotency_key, entered_by=actor)
+        return {"id": r.id, "status": r.status}
+
+    @get("/api/v1/waves/{wave_id:str}/responses", guards=allow("GET /api/v1/waves/{wave_id}/responses"))
+    async def list_responses(request: Request, wave_id: FromPath[str], limit: FromQuery[int] = 100, after: FromQuery[int] = 0) -> dict:
+        role_of(request, "GET /api/v1/waves/{wave_id}/responses")
+        rows = []
+        for r in store.responses(wave_id, batch=min(limit, 1000)):
+            if r.id > after:
+                rows.append({"id": r.id, "mode": r.mode, "answers": r.answers,
+                             "attributes": {k: v for k, v in r.attributes.items()}})
+            if len(rows) >= limit:
+                break
+        return {"responses": rows, "next_after": rows[-1]["id"] if rows else None}
+
+    @post("/api/v1/ratings", status_code=201, guards=allow("POST /api/v1/ratings"))
+    async def rate(request: Request, data: JSONBody[RatingIn]) -> dict:
+        role_of(request, "POST /api/v1/ratings")
+        probe = accept_rating(data, policy, cal, secret=key_secret)
+        n_dev, n_rater = ratings_today(store, device_key=probe.device_key, rater_key=probe.rater_key,
+                                       day=data.rated_at.date())
+        rating = accept_rating(data, policy, cal, secret=key_secret, recent_by_device=n_dev, recent_by_rater=n_rater)
+        rid, case = add_rating(store, rating, policy, cal)
+        return {"rating_id": rid, "case_id": case, "level": rating.level, "bucket": rating.bucket}
+
+    @get("/api/v1/cases/{case_id:int}", guards=allow("GET /api/v1/cases/{case_id}"))
+    async def get_case(request: Request, case_id: FromPath[int]) -> dict:
+        role_of(request, "GET /api/v1/cases/{case_id}")
+        c = load_case(store, case_id)
+        return {"id": case_id, "state": c.state, "handler": c.handler, "version": c.version,
+                "due": {k: v.isoformat() for k, v in c.due.items()}, "reopens": c.reopens}
+
+    @post("/api/v1/cases/{case_id:int}/actions", status_code=200, guards=allow("POST /api/v1/cases/{case_id}/actions"))
+    async def act(request: Request, case_id: FromPath[int], data: JSONBody[CaseActionIn]) -> dict:
+        role, actor = role_of(request, "POST /api/v1/cases/{case_id}/actions")
+        user = request.headers.get("x-user", actor)
+        c = act_on_case(store, case_id, data.action, role=role, actor=user, note=data.note,
+                        at=dt.datetime.now(dt.timezone.utc), policy=policy, calendar=cal, handler=data.handler,
+                        recheck=data.recheck, due=data.due)  # type: ignore[arg-type]
+        return {"id": case_id, "state": c.state, "version": c.version}
+
+    return Litestar(
+        route_handlers=[publish, create_wave, open_wave, close_wave, invite, submit, list_responses, rate, get_case,
+                        act],
+        exception_handlers={Exception: errors.handle},
+        openapi_config=OpenAPIConfig(title="manyi API", version="1"),
+    )

@@ -1,0 +1,149 @@
+"""The /api/v1 service on SQLite and PostgreSQL: roles on every route, problem+json errors,
+idempotent submissions, duplicate and late ratings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import text
+
+from engine.loader import load_policy
+from engine.storage import Store, upgrade
+from engine.storage.models import ROLES
+from engine.web import create_app
+from engine.web.app import ROUTE_ROLES
+from tests.conftest import QUESTIONNAIRES
+from tests.engine.test_loader import PLANTED
+from tests.engine.test_storage import url  # noqa: F401
+
+POLICY = load_policy(QUESTIONNAIRES / "policies" / "national.yaml")
+SOURCE = (QUESTIONNAIRES / "community_satisfaction.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def env(url):  # noqa: F811
+    upgrade(url)
+    store = Store(url)
+    keys = {role: store.create_api_key(role) for role in ROLES}
+    revoked = store.create_api_key("admin")
+    store.revoke_api_key(revoked)
+    keys["revoked"] = revoked
+    keys["expired"] = store.create_api_key("admin", expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(1))
+    with TestClient(app=create_app(store, policy=POLICY, secret=b"s")) as client:
+        yield client, store, keys
+    store.engine.dispose()
+
+
+def auth(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_every_route_of_the_openapi_document_has_roles(env):
+    client, _, _ = env
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    routes = {f"{method.upper()} {path}" for path, ops in paths.items() for method in ops}
+    assert routes == set(ROUTE_ROLES)
+
+
+CALLS = {
+    "POST /api/v1/questionnaires": ("post", "/api/v1/questionnaires", {"content": SOURCE.encode()}),
+    "POST /api/v1/waves": ("post", "/api/v1/waves", {"json": {"id": "w9", "questionnaire_version_id": 999,
+                                                            "title": "x"}}),
+    "POST /api/v1/waves/{wave_id}/open": ("post", "/api/v1/waves/none/open", {}),
+    "POST /api/v1/waves/{wave_id}/close": ("post", "/api/v1/waves/none/close", {}),
+    "POST /api/v1/waves/{wave_id}/invitations": ("post", "/api/v1/waves/none/invitations", {"json": {"people": []}}),
+    "POST /api/v1/waves/{wave_id}/responses": ("post", "/api/v1/waves/none/responses", {"json": {"answers": {}}}),
+    "GET /api/v1/waves/{wave_id}/responses": ("get", "/api/v1/waves/none/responses", {}),
+    "POST /api/v1/ratings": ("post", "/api/v1/ratings", {"json": {}}),
+    "GET /api/v1/cases/{case_id}": ("get", "/api/v1/cases/999", {}),
+    "POST /api/v1/cases/{case_id}/actions": ("post", "/api/v1/cases/999/actions",
+                                              {"json": {"action": "assign", "note": "x"}}),
+}
+
+
+@pytest.mark.parametrize("route", sorted(ROUTE_ROLES))
+def test_every_route_for_every_role(env, route):
+    client, _, keys = env
+    method, path, kw = CALLS[route]
+    for who in list(ROLES) + ["none", "revoked", "expired"]:
+        headers = auth(keys[who]) if who in keys else {}
+        r = getattr(client, method)(path, headers=headers, **kw)
+        if who in ROUTE_ROLES[route]:
+            assert r.status_code not in (401, 403), (who, r.status_code, r.text)
+        else:
+            assert r.status_code == (403 if who in ROLES else 401), (who, r.status_code)
+            assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_upload_with_mistakes_is_422_naming_each_question(env):
+    client, _, keys = env
+    r = client.post("/api/v1/questionnaires", content=PLANTED.encode(), headers=auth(keys["evaluator"]))
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    errs = r.json()["errors"]
+    assert {e["code"] for e in errs} == {"S001", "Q001", "E002", "Y002", "D001"}
+    assert any("q_staff" in e["subject"] for e in errs)
+
+
+def test_survey_flow_and_idempotent_submission(env):
+    client, store, keys = env
+    h = auth(keys["evaluator"])
+    vid = client.post("/api/v1/questionnaires", content=SOURCE.encode(), headers=h).json()["questionnaire_version_id"]
+    assert client.post("/api/v1/waves", json={"id": "w1", "questionnaire_version_id": vid, "title": "一"},
+                       headers=h).status_code == 201
+    assert client.post("/api/v1/waves/w1/open", headers=h).json()["status"] == "open"
+    body = {"answers": {"a_health": "5"}, "attributes": {"community": "c1"}, "mode": "paper"}
+    hk = {**auth(keys["integrator"]), "Idempotency-Key": "paper-001"}
+    a = client.post("/api/v1/waves/w1/responses", json=body, headers=hk)
+    b = client.post("/api/v1/waves/w1/responses", json=body, headers=hk)
+    assert a.status_code == b.status_code == 201 and a.json()["id"] == b.json()["id"]
+    c = client.post("/api/v1/waves/w1/responses", json={**body, "answers": {"a_health": "4"}}, headers=hk)
+    assert c.status_code == 409
+    listed = client.get("/api/v1/waves/w1/responses", headers=auth(keys["leader"])).json()["responses"]
+    assert len(listed) == 1 and listed[0]["mode"] == "paper"
+
+
+def _rating(**kw) -> dict:
+    base = {"transaction_no": "T1", "adapter": "gbt39046", "level_code": "5", "channel_code": "4",
+            "region_code": "440106", "rater_phone": "13800000000",
+            "finished_at": "2026-09-30T10:00:00+00:00", "rated_at": "2026-09-30T11:00:00+00:00"}
+    return {**base, **kw}
+
+
+def _rows(store) -> tuple:
+    with store.engine.connect() as c:
+        return tuple(c.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("rating", "rating_case"))
+
+
+def test_duplicate_rating_409_and_late_rating_422_change_nothing(env):
+    client, store, keys = env
+    h = auth(keys["integrator"])
+    r = client.post("/api/v1/ratings", json=_rating(), headers=h)
+    assert r.status_code == 201 and r.json()["bucket"] == "bad" and r.json()["case_id"]
+    before = _rows(store)
+    dup = client.post("/api/v1/ratings", json=_rating(level_code="1"), headers=h)
+    assert dup.status_code == 409 and "already rated" in dup.json()["detail"]
+    late = client.post("/api/v1/ratings", json=_rating(transaction_no="T2", rated_at="2026-10-09T09:00:00+00:00"),
+                       headers=h)
+    assert late.status_code == 422 and late.json()["field"] == "rated_at"
+    assert "7 natural days" in late.json()["detail"]
+    assert _rows(store) == before
+    with store.engine.connect() as c:
+        stored = " ".join(str(v) for row in c.execute(text("SELECT * FROM rating")) for v in row)
+    assert "13800000000" not in stored
+
+
+def test_case_actions_through_the_api(env):
+    client, store, keys = env
+    case = client.post("/api/v1/ratings", json=_rating(), headers=auth(keys["integrator"])).json()["case_id"]
+    r = client.post(f"/api/v1/cases/{case}/actions", json={"action": "assign", "note": "指派", "handler": "h1"},
+                    headers=auth(keys["admin"]))
+    assert r.status_code == 200 and r.json()["state"] == "assigned"
+    wrong = client.post(f"/api/v1/cases/{case}/actions", json={"action": "call_back", "note": "x"},
+                        headers={**auth(keys["handler"]), "X-User": "h2"})
+    assert wrong.status_code == 403
+    ok = client.post(f"/api/v1/cases/{case}/actions", json={"action": "call_back", "note": "已回访"},
+                     headers={**auth(keys["handler"]), "X-User": "h1"})
+    assert ok.status_code == 200 and ok.json()["state"] == "called_back"
+    assert client.get(f"/api/v1/cases/{case}", headers=auth(keys["leader"])).json()["state"] == "called_back"
