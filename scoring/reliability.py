@@ -1,6 +1,7 @@
 """Reliability and validity of a scale: Cronbach's alpha (raw, standardised, if item deleted,
 Feldt interval), corrected item-total correlations, McDonald's omega (one factor), KMO and
-Bartlett's test of sphericity. Unweighted, on complete cases, as R ``psych`` computes them."""
+Bartlett's test of sphericity. Unweighted, on pairwise-complete answers, as R ``psych``
+computes them from raw data."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from scipy import optimize, stats
 
 from ._results import ConfidenceInterval
 
-__all__ = ["AlphaResult", "cronbach_alpha", "complete_covariance", "KmoResult", "kmo", "bartlett_sphericity", "omega_total",
+__all__ = ["AlphaResult", "cronbach_alpha", "complete_covariance", "pairwise", "KmoResult", "kmo", "bartlett_sphericity", "omega_total",
            "OmegaResult", "complete_rows", "correlation"]
 
 
@@ -74,22 +75,42 @@ def complete_covariance(filled: np.ndarray, answered: np.ndarray) -> tuple[np.nd
     return (ss - np.outer(s, s) / n) / (n - 1), n
 
 
+def pairwise(filled: np.ndarray, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Covariances and correlations over the respondents who answered both items of each pair
+    (R ``cov(x, use = "pairwise")``, ``cor(x, use = "pairwise")``), by matrix products on the
+    scores with 0 where missing and the answered flags."""
+    A = np.asarray(answered, dtype=float)
+    F = np.asarray(filled, dtype=float)
+    N = A.T @ A                     # respondents answering both j and k
+    S = F.T @ A                     # S[j, k]: sum of y_j where both are answered
+    P = F.T @ F                     # sum of y_j y_k
+    Q = (F * F).T @ A               # Q[j, k]: sum of y_j^2 where both are answered
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = (P - S * S.T / N) / (N - 1)
+        var_jk = (Q - S * S / N) / (N - 1)       # variance of j on the pair's rows
+        cor = cov / np.sqrt(var_jk * var_jk.T)
+    np.fill_diagonal(cor, 1.0)
+    return cov, cor
+
+
 def cronbach_alpha(items: Any = None, *, cov: np.ndarray | None = None, n: int | None = None) -> AlphaResult:
-    """Cronbach's alpha of the columns of `items` (respondents x items), complete cases
-    (R ``psych::alpha``); or from their complete-case covariance matrix and n."""
+    """Cronbach's alpha of the columns of `items` (respondents x items, NaN missing) as R
+    ``psych::alpha``: pairwise covariances and correlations, and the number of rows for the
+    Feldt interval; or from the covariance matrix and n."""
     if cov is None:
-        x = complete_rows(items)
-        n, p = x.shape
-        if n < 3:
-            raise ValueError("alpha needs at least three complete rows")
-        cov = np.cov(x, rowvar=False)
+        x = np.asarray(items, dtype=float)
+        if x.ndim != 2 or x.shape[1] < 2:
+            raise ValueError(f"items must be a 2-d array with at least two columns; got shape {x.shape}")
+        answered = ~np.isnan(x)
+        cov, _ = pairwise(np.where(answered, x, 0.0), answered)
+        n = x.shape[0]
     else:
         cov = np.asarray(cov, dtype=float)
-        p = cov.shape[0]
-        if n is None or n < 3:
-            raise ValueError("alpha needs n >= 3 complete rows with cov")
     sd = np.sqrt(np.diag(cov))
-    cor = cov / np.outer(sd, sd)
+    cor = cov / np.outer(sd, sd)  # psych: cov2cor of the pairwise covariances
+    p = cov.shape[0]
+    if n is None or n < 3 or not np.all(np.isfinite(cov)):
+        raise ValueError("alpha needs at least three rows and every pair of items answered together")
     drop, sdrop, rdrop = [], [], []
     for j in range(p):
         keep = [k for k in range(p) if k != j]
@@ -112,9 +133,10 @@ class KmoResult:
 
 
 def correlation(items: Any) -> tuple[np.ndarray, int]:
-    """Correlation matrix of the complete rows, and their number (to share among the tests)."""
-    x = complete_rows(items)
-    return np.corrcoef(x, rowvar=False), int(x.shape[0])
+    """Pairwise correlation matrix (as psych does for raw data) and the number of rows."""
+    x = np.asarray(items, dtype=float)
+    answered = ~np.isnan(x)
+    return pairwise(np.where(answered, x, 0.0), answered)[1], int(x.shape[0])
 
 
 def kmo(items: Any = None, *, corr: np.ndarray | None = None) -> KmoResult:

@@ -261,28 +261,30 @@ def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pro
         comparisons.append({"id": "previous_wave", "by": "wave", "file": plan.previous_wave, "results": rows})
     progress("reliability and validity")
     rel: dict[str, Any] = {"dimensions": {}}
+    # one pairwise covariance of every item (as psych, from the answers each pair shares);
+    # each dimension's figures use its block
+    n_rows = int(keep.sum())
+    cov_all, cor_all = reliability.pairwise(*items.block(item_ids))
     for dim in tree.dimensions:
         its = [i for ind in dim.indicators for i in ind.items]
-        cov, n_complete = reliability.complete_covariance(*items.block(its))
-        entry: dict[str, Any] = {"items": its, "complete_cases": n_complete}
-        if len(its) >= 2 and n_complete >= 3 and np.all(np.diag(cov) > 0):
-            a = reliability.cronbach_alpha(cov=cov, n=n_complete)
+        sub = [item_ids.index(i) for i in its]
+        cov, cor = cov_all[np.ix_(sub, sub)], cor_all[np.ix_(sub, sub)]
+        entry: dict[str, Any] = {"items": its, "respondents": n_rows}
+        if len(its) >= 2 and np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0):
+            a = reliability.cronbach_alpha(cov=cov, n=n_rows)
             ci = a.confidence_interval(level)
             entry.update({"alpha": a.alpha, "standardized_alpha": a.standardized_alpha, "alpha_ci": [ci.low, ci.high],
                           "alpha_if_deleted": list(a.alpha_if_deleted),
                           "item_rest_correlation": list(a.item_rest_correlation)})
             try:
-                entry["omega_total"] = reliability.omega_total(corr=np.array(a.correlation), n=a.n).omega_total
+                entry["omega_total"] = reliability.omega_total(corr=cor, n=n_rows).omega_total
             except (np.linalg.LinAlgError, ValueError):
                 entry["omega_total"] = math.nan
         rel["dimensions"][dim.id] = entry
-    cov, n_complete = reliability.complete_covariance(*items.block(item_ids))
-    if n_complete > len(item_ids) + 1 and np.all(np.diag(cov) > 0):
+    if np.all(np.isfinite(cor_all)) and n_rows > len(item_ids) + 1:
         try:
-            sd = np.sqrt(np.diag(cov))
-            corr = cov / np.outer(sd, sd)
-            k = reliability.kmo(corr=corr)
-            b = reliability.bartlett_sphericity(corr=corr, n=n_complete)
+            k = reliability.kmo(corr=cor_all)
+            b = reliability.bartlett_sphericity(corr=cor_all, n=n_rows)
             rel["kmo"] = {"overall": k.overall, "per_item": dict(zip(item_ids, k.per_item))}
             rel["bartlett"] = {"statistic": b.statistic, "df": b.df, "p_value": b.p_value}
         except np.linalg.LinAlgError:

@@ -266,15 +266,32 @@ def test_duplicates_from_filled_and_answered_equal_the_nan_form():
     assert quality.duplicates(a).sum() > 0
 
 
-def test_alpha_from_the_masked_covariance_equals_psych():
+def test_complete_case_covariance_by_products_equals_numpy():
     from scoring.reliability import complete_covariance
     _, x = table("attitude")
     x = x.copy()
     x[[0, 5], [1, 3]] = np.nan  # two incomplete rows
     ans = ~np.isnan(x)
     cov, n = complete_covariance(np.nan_to_num(x), ans)
-    a = reliability.cronbach_alpha(cov=cov, n=n)
-    b = reliability.cronbach_alpha(x)
-    np.testing.assert_allclose([a.alpha, a.standardized_alpha], [b.alpha, b.standardized_alpha], rtol=1e-12)
-    np.testing.assert_allclose(a.item_rest_correlation, b.item_rest_correlation, rtol=1e-12)
-    assert a.n == b.n == 28
+    complete = x[ans.all(axis=1)]
+    np.testing.assert_allclose(cov, np.cov(complete, rowvar=False), rtol=1e-10)
+    assert n == 28
+
+
+def test_alpha_kmo_bartlett_with_missing_answers_match_psych_pairwise():
+    # R 4.2.2, psych 2.2.9: fixtures/make_r_fixtures_pairwise.R on bfi[1:400, A2..C3] with its NAs
+    r = json.loads((FIXTURES / "r_pairwise.json").read_text(encoding="utf-8"))
+    with open(FIXTURES / "bfi400_na.csv", encoding="utf-8") as f:
+        rows = list(csv.reader(f))[1:]
+    x = np.array([[float(v) if v else np.nan for v in row] for row in rows])
+    assert np.isnan(x).any() and x.shape[0] == r["n_rows"]
+    a = reliability.cronbach_alpha(x)
+    np.testing.assert_allclose([a.alpha, a.standardized_alpha], [r["raw_alpha"], r["std_alpha"]], rtol=1e-6)
+    np.testing.assert_allclose(a.alpha_if_deleted, r["alpha_if_deleted"], rtol=1e-6)
+    np.testing.assert_allclose(a.item_rest_correlation, r["r_drop"], rtol=1e-6)
+    ci = a.confidence_interval(0.95)
+    np.testing.assert_allclose([ci.low, ci.high], [r["feldt_lower"], r["feldt_upper"]], rtol=1e-6)
+    k = reliability.kmo(x)
+    np.testing.assert_allclose([k.overall, *k.per_item], [r["kmo"], *r["kmo_items"]], rtol=1e-6)
+    b = reliability.bartlett_sphericity(x)
+    np.testing.assert_allclose([b.statistic, b.df], [r["bartlett_chisq"], r["bartlett_df"]], rtol=1e-6)
