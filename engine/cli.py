@@ -190,6 +190,34 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ratings(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .calendar import national_calendar
+    from .loader import load_policy
+    from .storage import Store, database_url, upgrade
+
+    url = database_url(args.database)
+    upgrade(url)
+    store = Store(url)
+    policy = load_policy(args.policy)
+    if args.action == "escalate":
+        from .storage.ratings import escalate_overdue
+
+        today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+        done = escalate_overdue(store, policy, national_calendar(args.calendar or ()), today=today)
+        print(f"escalated {len(done)} overdue case(s)")
+        return 0
+    from .analysis.ratings import rating_metrics
+    from .web.app import _plain_metrics
+
+    start = dt.datetime.combine(dt.date.fromisoformat(args.start), dt.time.min, tzinfo=dt.timezone.utc)
+    end = dt.datetime.combine(dt.date.fromisoformat(args.end), dt.time.min, tzinfo=dt.timezone.utc)
+    res = rating_metrics(store, policy, start=start, end=end, by=args.by, min_count=args.min_count)
+    print(json.dumps(_plain(_plain_metrics(res)), ensure_ascii=False, indent=1))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="manyi", description="满意 manyi: survey and satisfaction-evaluation engine")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -223,6 +251,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", default=str(Path(__file__).resolve().parent.parent / "questionnaires" / "policies"
                                            / "national.yaml"), help="the rating policy in force")
     p.set_defaults(func=_serve)
+    p = sub.add_parser("ratings", help="good/bad ratings: metrics, or escalate overdue cases (督办)")
+    p.add_argument("action", choices=("metrics", "escalate"))
+    p.add_argument("--policy", default=str(Path(__file__).resolve().parent.parent / "questionnaires" / "policies"
+                                           / "national.yaml"))
+    p.add_argument("--database", help="database URL (default: MANYI_DATABASE_URL or var/manyi.db)")
+    p.add_argument("--start", help="first day (metrics)")
+    p.add_argument("--end", help="day after the last (metrics)")
+    p.add_argument("--by", help="group by department_code, item_code, region_code, hall, window, staff_id, channel")
+    p.add_argument("--min-count", type=int, default=0, help="groups with fewer valid ratings are marked suppressed")
+    p.add_argument("--today", help="the day to judge deadlines by (escalate; default today)")
+    p.add_argument("--calendar", action="append", help="working_calendar YAML files to add")
+    p.set_defaults(func=_ratings)
     p = sub.add_parser("simulate", help="write a simulated wave (CSV) for a questionnaire")
     p.add_argument("questionnaire")
     p.add_argument("--n", type=int, default=5000)

@@ -18,7 +18,7 @@ from ..schema import Policy
 from .models import AuditEntry, CaseEventRow, CaseRow, RatingRow
 from .store import Conflict, NotFound, Store
 
-__all__ = ["add_rating", "ratings_today", "act_on_case", "load_case"]
+__all__ = ["add_rating", "add_ratings", "ratings_today", "act_on_case", "load_case", "escalate_overdue"]
 
 
 def add_rating(store: Store, rating: Rating, policy: Policy, calendar: Calendar, *, is_default: bool = False
@@ -95,3 +95,74 @@ def act_on_case(store: Store, case_id: int, action: str, *, role: str, actor: st
         s.add(CaseEventRow(case_id=case_id, action=event.action, actor=event.actor, role=event.role, at=event.at,
                            note=event.note, from_state=event.from_state, to_state=event.to_state))
     return after
+
+
+def add_ratings(store: Store, ratings: list[Rating], policy: Policy, calendar: Calendar
+                ) -> list[tuple[int | None, int | None, str | None]]:
+    """Store many accepted ratings in one transaction: (rating id, case id, None) for each
+    stored, (None, None, reason) for a duplicate of a stored rating or of an earlier one in the
+    batch. Durable when this returns."""
+    keys = [(r.transaction_no, r.stage, r.sequence) for r in ratings]
+    out: list[tuple[int | None, int | None, str | None]] = [(None, None, None)] * len(ratings)
+    with store.session() as s, s.begin():
+        existing: set[tuple[str, str, int]] = set()
+        txs = sorted({k[0] for k in keys})
+        for i in range(0, len(txs), 500):
+            existing.update(tuple(row) for row in s.execute(
+                select(RatingRow.transaction_no, RatingRow.stage, RatingRow.sequence).where(
+                    RatingRow.transaction_no.in_(txs[i:i + 500]))).all())
+        rows: list[tuple[int, RatingRow, Rating]] = []
+        for k, (key, rating) in enumerate(zip(keys, ratings)):
+            if key in existing:
+                out[k] = (None, None, f"transaction {key[0]} stage {key[1]} was already rated (rating {key[2]})")
+                continue
+            existing.add(key)
+            fields = {f: v for f, v in asdict(rating).items() if f not in ("opens_case", "real_name")}
+            fields["reason_tags"] = list(fields["reason_tags"])
+            rows.append((k, RatingRow(policy_id=policy.id, **fields), rating))
+        s.add_all([r for _, r, _ in rows])
+        s.flush()
+        cases = []
+        for k, row, rating in rows:
+            if rating.opens_case:
+                case = open_case(str(row.id), rating.rated_at, policy, calendar, region=rating.region_code)
+                cases.append((k, row, CaseRow(rating_id=row.id, state="open", version=0,
+                                              region_code=rating.region_code, opened_at=rating.rated_at,
+                                              due={n: v.isoformat() for n, v in case.due.items()})))
+            else:
+                out[k] = (row.id, None, None)
+        s.add_all([c for _, _, c in cases])
+        s.flush()
+        for k, row, crow in cases:
+            out[k] = (row.id, crow.id, None)
+        s.add(AuditEntry(actor="intake", action="rate_batch", target_type="rating", target_id=str(len(rows)),
+                         detail={"stored": len(rows), "refused": len(ratings) - len(rows)}))
+    return out
+
+
+def escalate_overdue(store: Store, policy: Policy, calendar: Calendar, *, today: dt.date,
+                     at: dt.datetime | None = None) -> list[int]:
+    """督办: escalate every open case with a step past its deadline (once a day at most)."""
+    at = at or dt.datetime.combine(today, dt.time(9), tzinfo=dt.timezone.utc)
+    with store.session() as s:
+        rows = s.execute(select(CaseRow.id).where(CaseRow.state.in_(
+            ("open", "assigned", "called_back", "rectifying")))).all()
+    done = []
+    for (case_id,) in rows:
+        case = load_case(store, case_id)
+        late = case.overdue(today)
+        if not late:
+            continue
+        with store.session() as s:
+            already = s.scalar(select(func.count()).select_from(CaseEventRow).where(
+                CaseEventRow.case_id == case_id, CaseEventRow.action == "escalate",
+                CaseEventRow.at >= dt.datetime.combine(today, dt.time.min, tzinfo=dt.timezone.utc)))
+        if already:
+            continue
+        try:
+            act_on_case(store, case_id, "escalate", role="admin", actor="system", note=f"逾期: {', '.join(late)}",
+                        at=at, policy=policy, calendar=calendar)
+            done.append(case_id)
+        except Conflict:
+            continue
+    return done

@@ -13,16 +13,16 @@ import msgspec
 from litestar import Litestar, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from ..calendar import Calendar, national_calendar
-from ..haocha.intake import RatingIn, accept_rating
+from ..haocha.intake import RatingIn, RatingRejected, accept_rating
 from ..loader import loads
 from ..schema import Policy
 from ..storage import Store
-from ..storage.ratings import act_on_case, add_rating, load_case, ratings_today
+from ..storage.ratings import act_on_case, add_rating, add_ratings, load_case, ratings_today
 from . import errors
 
 __all__ = ["create_app", "ROUTE_ROLES"]
@@ -65,9 +65,31 @@ ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "POST /api/v1/waves/{wave_id}/responses": ("admin", "evaluator", "integrator"),
     "GET /api/v1/waves/{wave_id}/responses": ("admin", "evaluator", "leader"),
     "POST /api/v1/ratings": ("admin", "integrator"),
+    "POST /api/v1/ratings/batch": ("admin", "integrator"),
+    "GET /api/v1/metrics": ("admin", "leader", "evaluator"),
     "GET /api/v1/cases/{case_id}": ("admin", "handler", "leader"),
     "POST /api/v1/cases/{case_id}/actions": ("admin", "handler", "integrator", "leader"),
 }
+
+
+def _plain_metrics(res: dict) -> dict:
+    """Rates as {numerator, denominator, value, ci_low, ci_high}."""
+    out = {}
+    for group, m in res.items():
+        row = {}
+        for k, v in m.items():
+            if hasattr(v, "confidence_interval"):
+                ci = v.confidence_interval()
+                row[k] = {"numerator": v.numerator, "denominator": v.denominator,
+                          "value": None if v.value != v.value else v.value,
+                          "ci_low": None if ci.low != ci.low else ci.low,
+                          "ci_high": None if ci.high != ci.high else ci.high}
+            elif isinstance(v, float) and v != v:
+                row[k] = None
+            else:
+                row[k] = v
+        out[group] = row
+    return out
 
 
 def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None, secret: bytes | None = None
@@ -152,6 +174,32 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
         rid, case = add_rating(store, rating, policy, cal)
         return {"rating_id": rid, "case_id": case, "level": rating.level, "bucket": rating.bucket}
 
+    @post("/api/v1/ratings/batch", status_code=200, guards=allow("POST /api/v1/ratings/batch"))
+    async def rate_batch(request: Request, data: JSONBody[list[RatingIn]]) -> dict:
+        if len(data) > 1000:
+            raise HTTPException(status_code=413, detail="at most 1,000 ratings per batch")
+        results: list[dict] = [{} for _ in data]
+        accepted, where = [], []
+        for k, r in enumerate(data):
+            try:
+                accepted.append(accept_rating(r, policy, cal, secret=key_secret))
+                where.append(k)
+            except RatingRejected as e:
+                results[k] = {"index": k, "status": e.status, "field": e.field, "detail": str(e)}
+        for k, (rid, case, reason) in zip(where, add_ratings(store, accepted, policy, cal)):
+            results[k] = ({"index": k, "status": 201, "rating_id": rid, "case_id": case} if reason is None
+                          else {"index": k, "status": 409, "detail": reason})
+        return {"results": results, "stored": sum(r.get("status") == 201 for r in results)}
+
+    @get("/api/v1/metrics", guards=allow("GET /api/v1/metrics"))
+    async def metrics(request: Request, start: FromQuery[dt.date], end: FromQuery[dt.date],
+                      by: FromQuery[str | None] = None, min_count: FromQuery[int] = 0) -> dict:
+        from ..analysis.ratings import rating_metrics
+        res = rating_metrics(store, policy, start=dt.datetime.combine(start, dt.time.min, tzinfo=dt.timezone.utc),
+                             end=dt.datetime.combine(end, dt.time.min, tzinfo=dt.timezone.utc), by=by,
+                             min_count=min_count)
+        return {"by": by, "start": start.isoformat(), "end": end.isoformat(), "groups": _plain_metrics(res)}
+
     @get("/api/v1/cases/{case_id:int}", guards=allow("GET /api/v1/cases/{case_id}"))
     async def get_case(request: Request, case_id: FromPath[int]) -> dict:
         role_of(request, "GET /api/v1/cases/{case_id}")
@@ -169,8 +217,8 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
         return {"id": case_id, "state": c.state, "version": c.version}
 
     return Litestar(
-        route_handlers=[publish, create_wave, open_wave, close_wave, invite, submit, list_responses, rate, get_case,
-                        act],
+        route_handlers=[publish, create_wave, open_wave, close_wave, invite, submit, list_responses, rate, rate_batch,
+                        metrics, get_case, act],
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
     )

@@ -57,6 +57,8 @@ CALLS = {
     "POST /api/v1/waves/{wave_id}/responses": ("post", "/api/v1/waves/none/responses", {"json": {"answers": {}}}),
     "GET /api/v1/waves/{wave_id}/responses": ("get", "/api/v1/waves/none/responses", {}),
     "POST /api/v1/ratings": ("post", "/api/v1/ratings", {"json": {}}),
+    "POST /api/v1/ratings/batch": ("post", "/api/v1/ratings/batch", {"json": []}),
+    "GET /api/v1/metrics": ("get", "/api/v1/metrics?start=2026-09-01&end=2026-10-01", {}),
     "GET /api/v1/cases/{case_id}": ("get", "/api/v1/cases/999", {}),
     "POST /api/v1/cases/{case_id}/actions": ("post", "/api/v1/cases/999/actions",
                                               {"json": {"action": "assign", "note": "x"}}),
@@ -147,3 +149,34 @@ def test_case_actions_through_the_api(env):
                      headers={**auth(keys["handler"]), "X-User": "h1"})
     assert ok.status_code == 200 and ok.json()["state"] == "called_back"
     assert client.get(f"/api/v1/cases/{case}", headers=auth(keys["leader"])).json()["state"] == "called_back"
+
+
+def test_batch_of_ratings_stores_the_valid_ones_and_says_why_not_the_others(env):
+    client, store, keys = env
+    h = auth(keys["integrator"])
+    batch = [_rating(transaction_no=f"B{k}", level_code=str(1 + k % 5)) for k in range(20)]
+    batch.append(_rating(transaction_no="B3"))                                      # duplicate in the batch
+    batch.append(_rating(transaction_no="B99", rated_at="2026-10-20T09:00:00+00:00"))  # late
+    r = client.post("/api/v1/ratings/batch", json=batch, headers=h)
+    assert r.status_code == 200
+    res = r.json()["results"]
+    assert [x["status"] for x in res] == [201] * 20 + [409, 422]
+    assert _rows(store)[0] == 20 and _rows(store)[1] == sum(1 for k in range(20) if 1 + k % 5 >= 4)
+    again = client.post("/api/v1/ratings/batch", json=batch[:2], headers=h).json()["results"]
+    assert [x["status"] for x in again] == [409, 409] and _rows(store)[0] == 20
+    m = client.get("/api/v1/metrics?start=2026-09-01&end=2026-10-31&by=channel", headers=auth(keys["leader"]))
+    assert m.status_code == 200
+    (grp,) = m.json()["groups"].values()
+    assert grp["valid"] == 20 and grp["bad_rate"]["numerator"] == 8
+
+
+def test_overdue_cases_are_escalated_once_a_day(env):
+    from engine.calendar import national_calendar
+    from engine.storage.ratings import escalate_overdue, load_case
+    client, store, keys = env
+    case = client.post("/api/v1/ratings", json=_rating(), headers=auth(keys["integrator"])).json()["case_id"]
+    cal = national_calendar()
+    late_day = load_case(store, case).due["assignment"] + dt.timedelta(days=3)
+    assert escalate_overdue(store, POLICY, cal, today=late_day) == [case]
+    assert escalate_overdue(store, POLICY, cal, today=late_day) == []
+    assert load_case(store, case).escalations == 1
