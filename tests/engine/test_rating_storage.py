@@ -91,3 +91,20 @@ def test_concurrent_acts_on_one_case_one_wins(store):
         with pytest.raises(Exception, match="append-only"):
             c.execute(text("UPDATE case_event SET note = 'x'"))
             c.commit()
+
+
+def test_ratings_cli_metrics_and_escalation(tmp_path, capsys):
+    import json
+
+    from engine.cli import main
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    upgrade(db)
+    st = Store(db)
+    add_rating(st, _rating("5", tx="C1"), POLICY, CAL)
+    add_rating(st, _rating("1", tx="C2"), POLICY, CAL)
+    assert main(["ratings", "metrics", "--database", db, "--start", "2026-09-01", "--end", "2026-10-01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["all"]["valid"] == 2 and out["all"]["bad_rate"]["numerator"] == 1
+    assert main(["ratings", "escalate", "--database", db, "--today", "2026-11-02"]) == 0
+    assert "escalated 1 overdue case(s)" in capsys.readouterr().out
+    st.engine.dispose()
