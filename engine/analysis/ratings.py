@@ -59,7 +59,8 @@ def rating_metrics(store: Store, policy: Policy, *, start: dt.datetime, end: dt.
         on_time = [c for c in closed if c.closed_at is not None and c.closed_at.date() <= dt.date.fromisoformat(
             c.due["feedback"])]
         overdue = [c for c in kept if c.state in OPEN_STATES and today > dt.date.fromisoformat(c.due["feedback"])]
-        real_name = [c for c in kept if next(r for r in rows if r.id == c.rating_id).rater_key is not None]
+        named = {r.id for r in rows if r.rater_key is not None}
+        real_name = [c for c in kept if c.rating_id in named]
         re = [t for c in kept for t in rechecks.get(c.id, [])]
         m.update(haocha.case_metrics(
             bad_after_appeals=len(kept), closed=len(closed), closed_on_time=len(on_time), open_overdue=len(overdue),

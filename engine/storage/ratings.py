@@ -8,7 +8,9 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from ..calendar import Calendar
@@ -105,36 +107,52 @@ def add_ratings(store: Store, ratings: list[Rating], policy: Policy, calendar: C
     keys = [(r.transaction_no, r.stage, r.sequence) for r in ratings]
     out: list[tuple[int | None, int | None, str | None]] = [(None, None, None)] * len(ratings)
     with store.session() as s, s.begin():
-        existing: set[tuple[str, str, int]] = set()
-        txs = sorted({k[0] for k in keys})
-        for i in range(0, len(txs), 500):
-            existing.update(tuple(row) for row in s.execute(
-                select(RatingRow.transaction_no, RatingRow.stage, RatingRow.sequence).where(
-                    RatingRow.transaction_no.in_(txs[i:i + 500]))).all())
-        rows: list[tuple[int, RatingRow, Rating]] = []
+        seen: set[tuple[str, str, int]] = set()
+        todo: list[tuple[int, dict, Rating]] = []
         for k, (key, rating) in enumerate(zip(keys, ratings)):
-            if key in existing:
-                out[k] = (None, None, f"transaction {key[0]} stage {key[1]} was already rated (rating {key[2]})")
+            if key in seen:
+                out[k] = (None, None, f"transaction {key[0]} stage {key[1]} is twice in the batch")
                 continue
-            existing.add(key)
+            seen.add(key)
             fields = {f: v for f, v in asdict(rating).items() if f not in ("opens_case", "real_name")}
             fields["reason_tags"] = list(fields["reason_tags"])
-            rows.append((k, RatingRow(policy_id=policy.id, **fields), rating))
-        s.add_all([r for _, r, _ in rows])
-        s.flush()
-        cases = []
-        for k, row, rating in rows:
-            if rating.opens_case:
-                case = open_case(str(row.id), rating.rated_at, policy, calendar, region=rating.region_code)
-                cases.append((k, row, CaseRow(rating_id=row.id, state="open", version=0,
-                                              region_code=rating.region_code, opened_at=rating.rated_at,
-                                              due={n: v.isoformat() for n, v in case.due.items()})))
+            todo.append((k, {"policy_id": policy.id, "is_default": False, "created_at": dt.datetime.now(dt.timezone.utc),
+                             **fields}, rating))
+        # one multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING per page: the rows that come
+        # back are the new ones; a key that does not come back was rated before
+        dialect = s.get_bind().dialect.name
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(RatingRow.__table__)
+        stmt = ins.on_conflict_do_nothing(index_elements=["transaction_no", "stage", "sequence"]).returning(
+            RatingRow.id, RatingRow.transaction_no, RatingRow.stage, RatingRow.sequence)
+        got: dict[tuple, int] = {}
+        for i in range(0, len(todo), 1000):
+            page = [row for _, row, _ in todo[i:i + 1000]]
+            for rid, t_no, stage, seq in s.execute(stmt, page).all() if len(page) > 1 else s.execute(
+                    stmt.values(page[0])).all():
+                got[(t_no, stage, seq)] = rid
+        case_rows, case_at = [], []
+        for k, row, rating in todo:
+            rid = got.get((row["transaction_no"], row["stage"], row["sequence"]))
+            if rid is None:
+                out[k] = (None, None, f"transaction {row['transaction_no']} stage {row['stage']} was already rated "
+                          f"(rating {row['sequence']})")
+            elif rating.opens_case:
+                case = open_case(str(rid), rating.rated_at, policy, calendar, region=rating.region_code)
+                case_rows.append({"rating_id": rid, "state": "open", "version": 0, "region_code": rating.region_code,
+                                  "opened_at": rating.rated_at, "due": {n: v.isoformat() for n, v in case.due.items()},
+                                  "reopens": 0, "escalations": 0})
+                case_at.append((k, rid))
             else:
-                out[k] = (row.id, None, None)
-        s.add_all([c for _, _, c in cases])
-        s.flush()
-        for k, row, crow in cases:
-            out[k] = (row.id, crow.id, None)
+                out[k] = (rid, None, None)
+        by_rating: dict[int, int] = {}
+        cstmt = insert(CaseRow.__table__).returning(CaseRow.__table__.c.id, CaseRow.__table__.c.rating_id)
+        for i in range(0, len(case_rows), 1000):
+            page = case_rows[i:i + 1000]
+            for cid, rid in (s.execute(cstmt, page).all() if len(page) > 1 else s.execute(cstmt.values(page[0])).all()):
+                by_rating[rid] = cid
+        for k, rid in case_at:
+            out[k] = (rid, by_rating[rid], None)
+        rows = [t for t in todo if (t[1]["transaction_no"], t[1]["stage"], t[1]["sequence"]) in got]
         s.add(AuditEntry(actor="intake", action="rate_batch", target_type="rating", target_id=str(len(rows)),
                          detail={"stored": len(rows), "refused": len(ratings) - len(rows)}))
     return out
