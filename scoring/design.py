@@ -45,6 +45,24 @@ def factorize(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels, codes.astype(np.int64).ravel()
 
 
+def grouping(values: Any, n: int, name: str = "groups") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sorted labels, code of each respondent with -1 where missing, present mask) of a
+    grouping variable; missing is NaN or None."""
+    g = np.asarray(values)
+    if g.shape != (n,):
+        raise ValueError(f"{name} must be one value per respondent ({n}); got shape {g.shape}")
+    if g.dtype.kind == "f":
+        present = ~np.isnan(g)
+    elif g.dtype == object:
+        present = np.array([v is not None for v in g.tolist()], dtype=bool)
+    else:
+        present = np.ones(n, dtype=bool)
+    labels, codes = np.unique(g[present], return_inverse=True)
+    full = np.full(n, -1, dtype=np.int64)
+    full[present] = codes.ravel()
+    return labels, full, present
+
+
 def _codes(values: Any, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(values)
     if arr.ndim != 1 or arr.shape[0] != n:

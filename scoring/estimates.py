@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._results import Estimate, EstimateSet, ProportionEstimate, QuantileEstimate, critical_value
-from .design import Design, degrees_of_freedom, degrees_of_freedom_by, kish_effective_n
+from .design import Design, degrees_of_freedom, degrees_of_freedom_by, grouping, kish_effective_n
 
 __all__ = ["mean", "total", "proportion", "ratio", "quantile", "contrast", "means", "mean_by", "total_by",
            "QUANTILE_RULES"]
@@ -182,18 +182,7 @@ def contrast(estimates: EstimateSet, coefficients: Mapping[str, float] | Sequenc
 
 
 def _groups(groups: Any, design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    g = np.asarray(groups)
-    if g.shape != (design.n,):
-        raise ValueError(f"groups must be one value per respondent ({design.n}); got shape {g.shape}")
-    present = np.ones(design.n, dtype=bool)
-    if g.dtype.kind == "f":
-        present = ~np.isnan(g)
-    elif g.dtype == object:
-        present = np.array([v is not None for v in g])
-    labels, codes = np.unique(g[present], return_inverse=True)
-    full = np.full(design.n, -1, dtype=np.int64)
-    full[present] = codes.ravel()
-    return labels, full, present
+    return grouping(groups, design.n)
 
 
 def _by(y: Any, design: Design, groups: Any, *, kind: str) -> dict[Any, Estimate]:

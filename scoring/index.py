@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 from ._results import Estimate, TestResult
-from .design import Design, degrees_of_freedom, degrees_of_freedom_by, kish_effective_n
+from .design import Design, degrees_of_freedom, degrees_of_freedom_by, grouping, kish_effective_n
 
 __all__ = ["TreeNode", "ItemMatrix", "ItemSums", "index_tree", "index_tree_by", "index_difference", "index_contrasts", "item_coefficients",
            "respondent_scores"]
@@ -358,14 +358,7 @@ def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[Tre
 
 
 def _domain_codes(groups: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    g = np.asarray(groups)
-    if g.shape != (n,):
-        raise ValueError(f"groups must be one value per row ({n}); got shape {g.shape}")
-    present = ~np.isnan(g) if g.dtype.kind == "f" else np.array([v is not None for v in g.tolist()])
-    labels, codes = np.unique(g[present], return_inverse=True)
-    d = np.full(n, -1, dtype=np.int64)
-    d[present] = codes.ravel()
-    return labels, d, present
+    return grouping(groups, n)
 
 
 def index_tree_by(items: Any, design: Design, nodes: Sequence[TreeNode], groups: Any, *,

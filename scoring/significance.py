@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats
 
 from ._results import EstimateSet, TestResult
-from .design import Design, degrees_of_freedom
+from .design import Design, degrees_of_freedom, grouping
 
 __all__ = ["chisq", "compare_means", "wald_test", "adjust_p", "P_ADJUST_METHODS"]
 
@@ -25,14 +25,7 @@ P_ADJUST_METHODS = ("holm", "bh", "none")
 
 
 def _factor(values: Any, n: int, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    arr = np.asarray(values)
-    if arr.shape != (n,):
-        raise ValueError(f"{name} must be one value per respondent ({n}); got shape {arr.shape}")
-    present = ~np.isnan(arr) if arr.dtype.kind == "f" else np.array([v is not None for v in arr.tolist()])
-    labels, codes = np.unique(arr[present], return_inverse=True)
-    full = np.full(n, -1, dtype=np.int64)
-    full[present] = codes.ravel()
-    return labels, full, present
+    return grouping(values, n, name)
 
 
 def chisq(rows: Any, columns: Any, design: Design, *, statistic: str = "F") -> TestResult:
