@@ -218,6 +218,22 @@ def _ratings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys(args: argparse.Namespace) -> int:
+    from .storage import Store, database_url, upgrade
+
+    url = database_url(args.database)
+    upgrade(url)
+    store = Store(url)
+    if args.action == "create":
+        key = store.create_api_key(args.role, label=args.label, actor="cli")
+        print(key)
+        print(f"(a {args.role} key; it is shown once and stored only as a hash)", file=sys.stderr)
+    else:
+        store.revoke_api_key(args.key, actor="cli")
+        print("revoked")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="manyi", description="满意 manyi: survey and satisfaction-evaluation engine")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -251,6 +267,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", default=str(Path(__file__).resolve().parent.parent / "questionnaires" / "policies"
                                            / "national.yaml"), help="the rating policy in force")
     p.set_defaults(func=_serve)
+    p = sub.add_parser("keys", help="create or revoke API keys")
+    p.add_argument("action", choices=("create", "revoke"))
+    p.add_argument("--role", choices=("admin", "evaluator", "handler", "leader", "integrator"), default="evaluator")
+    p.add_argument("--label")
+    p.add_argument("--key", help="the key to revoke")
+    p.add_argument("--database", help="database URL (default: MANYI_DATABASE_URL or var/manyi.db)")
+    p.set_defaults(func=_keys)
     p = sub.add_parser("ratings", help="good/bad ratings: metrics, or escalate overdue cases (督办)")
     p.add_argument("action", choices=("metrics", "escalate"))
     p.add_argument("--policy", default=str(Path(__file__).resolve().parent.parent / "questionnaires" / "policies"

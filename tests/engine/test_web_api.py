@@ -180,3 +180,15 @@ def test_overdue_cases_are_escalated_once_a_day(env):
     assert escalate_overdue(store, POLICY, cal, today=late_day) == [case]
     assert escalate_overdue(store, POLICY, cal, today=late_day) == []
     assert load_case(store, case).escalations == 1
+
+
+def test_keys_command_creates_a_working_key_and_revokes_it(tmp_path, capsys):
+    from engine.cli import main
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    assert main(["keys", "create", "--role", "leader", "--database", db]) == 0
+    key = capsys.readouterr().out.strip()
+    store = Store(db)
+    assert store.api_key_role(key) == "leader"
+    assert main(["keys", "revoke", "--key", key, "--database", db]) == 0
+    assert store.api_key_role(key) is None
+    store.engine.dispose()
