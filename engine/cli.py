@@ -234,6 +234,51 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    def progress(step: str) -> None:
+        print(step, file=sys.stderr, flush=True)
+
+    result = run_demo(args.dir, seed=args.seed, respondents=args.respondents, ratings=args.ratings,
+                      progress=progress)
+    f = result.facts
+    print()
+    print(f"满意 manyi demo written to {result.directory}/")
+    print(f"  database           {result.database_url}")
+    for wave, path in result.waves.items():
+        print(f"  results {wave:<10} {path}")
+    for what, path in result.files.items():
+        print(f"  {what:<18} {path}")
+    print(f"  overall index {f['overall_index']:.1f} (95% CI {f['ci_low']:.1f}-{f['ci_high']:.1f}, SE "
+          f"{f['std_error']:.2f}); unweighted {f['unweighted_index']:.1f}: weighting moves it by "
+          f"{abs(f['overall_index'] - f['unweighted_index']) / f['std_error']:.1f} standard errors")
+    print(f"  ratings {f['ratings']:,}, bad {f['bad_ratings']:,} ({f['bad_ratings'] / f['ratings']:.1%}), "
+          f"cases {f['cases']:,}, escalated as overdue {f['escalated']:,}")
+    if args.serve:
+        return _serve_demo(args, result)
+    return 0
+
+
+def _serve_demo(args: argparse.Namespace, result) -> int:
+    import uvicorn
+
+    from .loader import load_policy
+    from .storage import Store
+    from .web import create_app
+
+    base = f"http://{args.host}:{args.port}"
+    print()
+    print(f"serving on {base} (Ctrl-C stops)")
+    for what, path in result.links.items():
+        print(f"  {what:<18} {base}{path}")
+    print(f"  {'API documentation':<18} {base}/schema/swagger")
+    sys.stdout.flush()
+    app = create_app(Store(result.database_url), policy=load_policy(args.policy))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="manyi", description="满意 manyi: survey and satisfaction-evaluation engine")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -286,6 +331,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--today", help="the day to judge deadlines by (escalate; default today)")
     p.add_argument("--calendar", action="append", help="working_calendar YAML files to add")
     p.set_defaults(func=_ratings)
+    p = sub.add_parser("demo", help="the whole mission on SQLite: simulated waves and ratings, scores, reports")
+    p.add_argument("--dir", default="var/demo", help="where to write the demo (replaced; default var/demo)")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--respondents", type=int, default=20_000, help="respondents per wave (default 20,000)")
+    p.add_argument("--ratings", type=int, default=30_000, help="ratings in the month (default 30,000)")
+    p.add_argument("--serve", action="store_true", help="then start the server on the demo database")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--policy", default=str(Path(__file__).resolve().parent.parent / "questionnaires" / "policies"
+                                           / "guangdong.yaml"))
+    p.set_defaults(func=_demo)
     p = sub.add_parser("simulate", help="write a simulated wave (CSV) for a questionnaire")
     p.add_argument("questionnaire")
     p.add_argument("--n", type=int, default=5000)

@@ -35,13 +35,18 @@ def export_wave_csv(store: Store, wave_id: str, q: Questionnaire, path: str | Pa
             if k in book and k not in seen:
                 seen.add(k)
                 present.append(k)
-    header = ["respondent_id"] + [k for k in book if k in seen]
+    timed = any(r.duration_seconds is not None for r in rows)
+    header = ["respondent_id", "mode"] + (["duration_seconds"] if timed else []) + [k for k in book if k in seen]
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
         for r in rows:
             values = {**r.attributes, **r.answers}
-            w.writerow([f"resp{r.id}"] + [_cell(values.get(k)) for k in header[1:]])
+            meta = [f"resp{r.id}", r.mode]
+            if timed:
+                d = r.duration_seconds
+                meta.append("" if d is None else f"{d:.0f}")
+            w.writerow(meta + [_cell(values.get(k)) for k in header[len(meta):]])
     return len(rows)
 
 

@@ -30,14 +30,18 @@ def _regions(rng: np.random.Generator, districts: int, streets: int, communities
 
 
 def simulate(q: Questionnaire, plan: Plan | None = None, *, n: int = 5000, seed: int = 1,
-             districts: int = 5, streets: int = 4, communities: int = 10) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV a collection would export."""
+             districts: int = 5, streets: int = 4, communities: int = 10, region_seed: int | None = None,
+             shift: float = 0.0) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV a collection would export. `region_seed` fixes the regions'
+    sizes and effects apart from the respondents (two waves of one area); `shift` moves every
+    respondent's satisfaction (a change between waves)."""
     rng = np.random.default_rng(seed)
-    regions = _regions(rng, districts, streets, communities)
-    size = rng.gamma(3.0, 1.0, len(regions))
+    area = rng if region_seed is None else np.random.default_rng(region_seed)
+    regions = _regions(area, districts, streets, communities)
+    size = area.gamma(3.0, 1.0, len(regions))
     where = rng.choice(len(regions), size=n, p=size / size.sum())
-    community_effect = rng.normal(0, 0.35, len(regions))
-    district_effect = rng.normal(0, 0.25, districts)[[int(r[0][-2:]) - 2 for r in regions]]
+    community_effect = area.normal(0, 0.35, len(regions))
+    district_effect = area.normal(0, 0.25, districts)[[int(r[0][-2:]) - 2 for r in regions]]
     attrs = {a.id: a for a in q.attributes}
     header: list[str] = ["respondent_id", "duration_seconds"]
     for a in q.attributes:
@@ -56,7 +60,7 @@ def simulate(q: Questionnaire, plan: Plan | None = None, *, n: int = 5000, seed:
             columns[a.id] = [regions[w][lvl] for w in where]
         elif a.choices:
             columns[a.id] = [a.choices[k].code for k in rng.integers(0, len(a.choices), n)]
-    mood = community_effect[where] + district_effect[where] + rng.normal(0, 0.5, n)
+    mood = community_effect[where] + district_effect[where] + rng.normal(0, 0.5, n) + shift
     straight = rng.random(n) < 0.02
     scales = {s.id: s for s in q.scales}
     answers: dict[str, list[str]] = {}
@@ -68,7 +72,7 @@ def simulate(q: Questionnaire, plan: Plan | None = None, *, n: int = 5000, seed:
         na = [p.code for p in sc.points if p.na]
         k = len(scored)
         # position 0 = best when best_first
-        latent = 1.2 + shift + rng.normal(0, 0.9, n)
+        latent = 0.8 + shift + rng.normal(0, 1.0, n)
         if reverse:
             latent = -latent
         pos = np.clip(np.rint((k - 1) / 2 - latent * (k - 1) / 4), 0, k - 1).astype(int)

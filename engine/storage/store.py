@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from sqlalchemy import select
@@ -52,11 +52,24 @@ class StoredResponse:
     attributes: dict[str, Any]
     answers: dict[str, Any]
     submitted_at: dt.datetime | None
+    started_at: dt.datetime | None = None
+    paradata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Time spent answering: the paradata's own figure, else submission minus start."""
+        d = self.paradata.get("duration_seconds")
+        if isinstance(d, (int, float)):
+            return float(d)
+        if self.started_at and self.submitted_at:
+            return (self.submitted_at - self.started_at).total_seconds()
+        return None
 
 
 def _record(r: Response) -> StoredResponse:
     return StoredResponse(r.id, r.wave_id, r.questionnaire_version_id, r.invitation_id, r.status, r.mode,
-                          dict(r.attributes or {}), dict(r.answers or {}), r.submitted_at)
+                          dict(r.attributes or {}), dict(r.answers or {}), r.submitted_at, r.started_at,
+                          dict(r.paradata or {}))
 
 
 class Store:

@@ -1,0 +1,155 @@
+"""`manyi demo`: the whole mission on the embedded default (SQLite), from a seed.
+
+A fresh database with the shipped questionnaires and policy; two waves of the community
+survey (last year's and this year's) simulated over 6 districts and 120 communities with
+community effects, a sample whose age and gender mix differs from the population (so that
+weighting changes the answers), speeders, straight-liners and 不了解 answers; a month of
+good/bad ratings from several departments and channels whose cases are worked into every
+state, some overdue and escalated. Then both waves are scored from the database and the
+reports are written. Everything goes through the same services the API and the CLI use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import msgspec
+import numpy as np
+from sqlalchemy import insert
+
+from .analysis import evaluate
+from .analysis.fromstore import wave_dataset
+from .analysis.simulate import simulate
+from .calendar import national_calendar
+from .haocha.simulate import simulate_month
+from .loader import load_plan, load_policy, load_questionnaire
+from .schema import Plan, Questionnaire
+from .storage import Store, upgrade
+from .storage.models import Response
+
+__all__ = ["DemoResult", "run_demo", "SHIPPED"]
+
+SHIPPED = Path(__file__).resolve().parent.parent / "questionnaires"
+Progress = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    directory: Path
+    database_url: str
+    waves: dict[str, Path] = field(default_factory=dict)          # wave id -> results.json
+    files: dict[str, Path] = field(default_factory=dict)          # what -> file written
+    facts: dict[str, object] = field(default_factory=dict)        # figures printed at the end
+    links: dict[str, str] = field(default_factory=dict)           # what -> path on the server
+
+
+def _responses(store: Store, wave_id: str, version_id: int, header: list[str], rows: list[list[str]],
+               q: Questionnaire, fieldwork: tuple[dt.date, dt.date], seed: int) -> int:
+    """Store simulated completed responses in one transaction (as an import of interviews would)."""
+    rng = np.random.default_rng(seed)
+    attrs = {a.id for a in q.attributes if a.source == "frame"}
+    days = (fieldwork[1] - fieldwork[0]).days + 1
+    tz = dt.timezone(dt.timedelta(hours=8))
+    modes = rng.choice(["web", "interviewer", "paper", "phone"], size=len(rows), p=[0.55, 0.3, 0.1, 0.05])
+    out = []
+    col = {h: k for k, h in enumerate(header)}
+    for i, row in enumerate(rows):
+        start = dt.datetime.combine(fieldwork[0] + dt.timedelta(days=int(rng.integers(days))), dt.time(8),
+                                    tzinfo=tz) + dt.timedelta(minutes=int(rng.integers(12 * 60)))
+        dur = float(row[col["duration_seconds"]])
+        answers, attributes = {}, {}
+        for h, k in col.items():
+            if h in ("respondent_id", "duration_seconds") or row[k] == "":
+                continue
+            (attributes if h in attrs else answers)[h] = row[k].split(";") if ";" in row[k] else row[k]
+        out.append({"wave_id": wave_id, "questionnaire_version_id": version_id, "status": "complete",
+                    "mode": str(modes[i]), "attributes": attributes, "answers": answers,
+                    "paradata": {"duration_seconds": dur}, "started_at": start,
+                    "submitted_at": start + dt.timedelta(seconds=dur), "created_at": start,
+                    "idempotency_key": f"demo:{wave_id}:{row[col['respondent_id']]}",
+                    "entered_by": "interviewer-demo" if modes[i] == "interviewer" else None})
+    with store.session() as s, s.begin():
+        for i in range(0, len(out), 2000):
+            s.execute(insert(Response), out[i:i + 2000])
+    return len(out)
+
+
+def _plan_for(plan: Plan, wave_id: str, start: dt.date, end: dt.date, previous: Path | None) -> Plan:
+    wave = msgspec.structs.replace(plan.wave, id=wave_id, start=start, end=end)
+    return msgspec.structs.replace(plan, wave=wave, previous_wave=str(previous) if previous else None)
+
+
+def run_demo(directory: str | Path = "var/demo", *, seed: int = 2026, respondents: int = 20_000,
+             ratings: int = 30_000, progress: Progress = lambda s: None) -> DemoResult:
+    """Build the demo in `directory` (replaced if it exists) and return what was written."""
+    t0 = time.perf_counter()
+    say = lambda s: progress(f"[{time.perf_counter() - t0:5.1f}s] {s}")  # noqa: E731
+    out = Path(directory)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    db = out / "manyi.db"
+    url = f"sqlite:///{db}"
+    result = DemoResult(out, url)
+    say(f"creating the database {db}")
+    upgrade(url)
+    store = Store(url)
+    qpath = SHIPPED / "community_satisfaction.yaml"
+    q = load_questionnaire(qpath)
+    plan_path = SHIPPED / "plans" / "community_2026.yaml"
+    plan = load_plan(plan_path)
+    policy = load_policy(SHIPPED / "policies" / "guangdong.yaml")
+    calendar = national_calendar()
+    version = store.publish_questionnaire(qpath.read_text(encoding="utf-8"), actor="demo")
+    store.publish_questionnaire((SHIPPED / "haocha_rating.yaml").read_text(encoding="utf-8"), actor="demo")
+
+    waves = [("wave_2025", "2025年度社区服务满意度调查", (dt.date(2025, 4, 1), dt.date(2025, 5, 31)), -0.12, seed + 1),
+             ("wave_2026", "2026年度社区服务满意度调查", (plan.wave.start, plan.wave.end), 0.0, seed)]
+    previous: Path | None = None
+    for wave_id, title, (start, end), shift, wave_seed in waves:
+        say(f"simulating {wave_id}: {respondents:,} respondents in 6 districts, 120 communities")
+        header, rows = simulate(q, plan, n=respondents, seed=wave_seed, region_seed=seed, districts=6, streets=4,
+                                communities=5, shift=shift)
+        store.create_wave(wave_id, version, title=title, plan_source=plan_path.read_text(encoding="utf-8"),
+                          actor="demo")
+        store.set_wave_status(wave_id, "open", actor="demo")
+        _responses(store, wave_id, version, header, rows, q, (start, end), wave_seed)
+        say(f"scoring {wave_id} from the database")
+        wave_plan = _plan_for(plan, wave_id, start, end, previous)
+        data = wave_dataset(store, wave_id, q, wave_plan)
+        results = evaluate(wave_plan, q, data, base_dir=plan_path.parent, bootstrap_replicates=200)
+        path = out / f"results_{wave_id}.json"
+        path.write_text(json.dumps(_plain(results), ensure_ascii=False, indent=1, allow_nan=False) + "\n",
+                        encoding="utf-8")
+        result.waves[wave_id] = path
+        previous = path
+        if wave_id == "wave_2025":
+            store.set_wave_status(wave_id, "closed", actor="demo")
+    overall = next(e for e in results["estimates"] if e["target"] == "overall_index" and e["domain"] is None)
+    result.facts.update(overall_index=overall["value"], ci_low=overall["ci_low"], ci_high=overall["ci_high"],
+                        std_error=overall["std_error"], unweighted_index=results["unweighted_overall_index"],
+                        respondents=results["data"]["rows"], used=results["data"]["used"])
+
+    say(f"simulating a month of {ratings:,} good/bad ratings (2026-10) and working their cases")
+    month = simulate_month(store, policy, calendar, year=2026, month=10, n=ratings, seed=seed)
+    result.facts.update(ratings=month.ratings, bad_ratings=month.bad, cases=month.cases, case_states=month.states,
+                        escalated=month.escalated)
+    (out / "departments.json").write_text(json.dumps(month.departments, ensure_ascii=False, indent=1) + "\n",
+                                          encoding="utf-8")
+    tokens = store.create_invitations("wave_2026", [{"stratum": "330102", "community": "330102001001"}] * 3,
+                                      actor="demo")
+    result.links["survey"] = f"/s/{tokens[0]}"
+    result.facts["invitations"] = tokens
+    store.engine.dispose()
+    say("done")
+    return result
+
+
+def _plain(value):
+    from .cli import _plain as plain
+    return plain(value)
