@@ -9,6 +9,7 @@ come from design bootstrap replicates (scoring.replicates).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -56,21 +57,48 @@ def shapley_r2(X: Any, y: Any, *, sampling_weights: Any = None) -> tuple[np.ndar
 
 
 def _shapley_cov(C: np.ndarray) -> tuple[np.ndarray, float]:
-    k = C.shape[0] - 1
-    r2: dict[frozenset, float] = {}
-    for size in range(k + 1):
-        for sub in itertools.combinations(range(k), size):
-            r2[frozenset(sub)] = _r2_from_cov(C, sub, k)
-    shares = np.zeros(k)
+    shares, r2 = _shapley_many(np.asarray(C, dtype=float)[None])
+    return shares[0], float(r2[0])
+
+
+@functools.lru_cache(maxsize=8)
+def _subsets(k: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
+    """For k predictors: per subset size s >= 1, the bit masks of the subsets and their members
+    (masks x s); the size of every mask; and the Shapley weight s! (k - s - 1)! / k! by size."""
+    by_size = []
+    for s in range(1, k + 1):
+        members = np.array(list(itertools.combinations(range(k), s)), dtype=np.int64).reshape(-1, s)
+        masks = (np.left_shift(1, members)).sum(axis=1)
+        by_size.append((masks, members))
+    sizes = np.array([bin(m).count("1") for m in range(1 << k)], dtype=np.int64)
     fact = math.factorial
+    weight = np.array([fact(s) * fact(k - s - 1) / fact(k) for s in range(k)])
+    return by_size, sizes, weight
+
+
+def _shapley_many(Cs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shapley (LMG) shares of R^2 for a stack of covariance matrices (R x (k+1) x (k+1), the
+    outcome last): the R^2 of every subset of predictors by batched solves, then each
+    predictor's weighted mean gain over the subsets without it. Returns (R x k, R)."""
+    R, k = Cs.shape[0], Cs.shape[1] - 1
+    by_size, sizes, weight = _subsets(k)
+    r2 = np.zeros((R, 1 << k))
+    syy = Cs[:, k, k]
+    for masks, members in by_size:
+        Sxx = Cs[:, members[:, :, None], members[:, None, :]]        # R x m x s x s
+        sxy = Cs[:, members, k]                                     # R x m x s
+        try:
+            beta = np.linalg.solve(Sxx, sxy[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # a singular subset: least squares through the pseudo-inverse
+            beta = (np.linalg.pinv(Sxx) @ sxy[..., None])[..., 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2[:, masks] = (sxy * beta).sum(axis=-1) / syy[:, None]
+    shares = np.zeros((R, k))
+    every = np.arange(1 << k)
     for j in range(k):
-        others = [i for i in range(k) if i != j]
-        for size in range(k):
-            weight = fact(size) * fact(k - size - 1) / fact(k)
-            for sub in itertools.combinations(others, size):
-                s = frozenset(sub)
-                shares[j] += weight * (r2[s | {j}] - r2[s])
-    return shares, r2[frozenset(range(k))]
+        without = every[(every >> j) & 1 == 0]
+        shares[:, j] = (r2[:, without | (1 << j)] - r2[:, without]) @ weight[sizes[without]]
+    return shares, r2[:, -1]
 
 
 def relative_weights(X: Any, y: Any, *, sampling_weights: Any = None) -> tuple[np.ndarray, float]:
@@ -182,8 +210,11 @@ def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sa
             covs = [_cov_from_sums(totals[0][r], totals[1][r], totals[2][r]) for r in range(replicates.replicates)]
         else:
             covs = [_wcov(Z, wk * replicates.multipliers[ok, r]) for r in range(replicates.replicates)]
-        for Cr in covs:
-            ir, _ = _importance(Cr, method)
+        if method == "shapley":
+            imps = _shapley_many(np.array(covs))[0]
+        else:
+            imps = np.array([_importance(Cr, method)[0] for Cr in covs])
+        for ir in imps:
             reps.append(ir / ir.sum() if ir.sum() > 0 else np.full(k, np.nan))
         reps = np.array(reps)
         a = (1 - confidence_level) / 2

@@ -75,16 +75,22 @@ def complete_covariance(filled: np.ndarray, answered: np.ndarray) -> tuple[np.nd
     return (ss - np.outer(s, s) / n) / (n - 1), n
 
 
-def pairwise(filled: np.ndarray, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def pairwise(filled: np.ndarray, answered: np.ndarray, *, block: int = 32768) -> tuple[np.ndarray, np.ndarray]:
     """Covariances and correlations over the respondents who answered both items of each pair
     (R ``cov(x, use = "pairwise")``, ``cor(x, use = "pairwise")``), by matrix products on the
-    scores with 0 where missing and the answered flags."""
-    A = np.asarray(answered, dtype=float)
-    F = np.asarray(filled, dtype=float)
-    N = A.T @ A                     # respondents answering both j and k
-    S = F.T @ A                     # S[j, k]: sum of y_j where both are answered
-    P = F.T @ F                     # sum of y_j y_k
-    Q = (F * F).T @ A               # Q[j, k]: sum of y_j^2 where both are answered
+    scores with 0 where missing and the answered flags, accumulated over blocks of rows (the
+    temporaries stay small)."""
+    filled = np.asarray(filled, dtype=float)
+    answered = np.asarray(answered, dtype=bool)
+    J = filled.shape[1]
+    N, S, P, Q = (np.zeros((J, J)) for _ in range(4))
+    for s0 in range(0, filled.shape[0], block):
+        F = filled[s0:s0 + block]
+        A = answered[s0:s0 + block].astype(float)
+        N += A.T @ A                # respondents answering both j and k
+        S += F.T @ A                # S[j, k]: sum of y_j where both are answered
+        P += F.T @ F                # sum of y_j y_k
+        Q += (F * F).T @ A          # Q[j, k]: sum of y_j^2 where both are answered
     with np.errstate(divide="ignore", invalid="ignore"):
         cov = (P - S * S.T / N) / (N - 1)
         var_jk = (Q - S * S / N) / (N - 1)       # variance of j on the pair's rows
