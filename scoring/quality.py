@@ -99,11 +99,18 @@ def speeders(durations_seconds: Any, *, min_seconds: float | None = None, share_
 
 def straightliners(block: Any, *, min_items: int = 5) -> np.ndarray:
     """Respondents who gave the same answer to every item of a scale block (at least
-    `min_items` answered)."""
-    b = np.asarray(block, dtype=float)
-    answered = (~np.isnan(b)).sum(axis=1)
-    lo = np.fmin.reduce(b, axis=1)  # fmin and fmax pass over NaN
-    hi = np.fmax.reduce(b, axis=1)
+    `min_items` answered): respondents x items, or a sequence of item columns (read one by
+    one, without stacking them)."""
+    cols = [np.asarray(c, dtype=float) for c in block] if isinstance(block, (list, tuple)) else \
+        list(np.asarray(block, dtype=float).T)
+    if not cols:
+        return np.zeros(0, dtype=bool)
+    lo, hi = cols[0].copy(), cols[0].copy()
+    answered = (~np.isnan(cols[0])).astype(np.int64)
+    for c in cols[1:]:
+        np.fmin(lo, c, out=lo)  # fmin and fmax pass over NaN
+        np.fmax(hi, c, out=hi)
+        answered += ~np.isnan(c)
     return (answered >= min_items) & (lo == hi)
 
 

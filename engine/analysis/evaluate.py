@@ -140,16 +140,21 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str],
                 its = [it for it in qu.items if it.id in data.scores] if isinstance(qu, MatrixQuestion) else []
                 if len(its) >= 5:
                     # the same answer code throughout the block (reverse-worded items included)
-                    block = np.column_stack([_code_position(data, it.id, it.reverse) for it in its])
+                    block = [_code_position(data, it.id, it.reverse) for it in its]
                     flag |= quality.straightliners(block, min_items=5)
         flags["straightlining"] = flag
-    if rules.max_missing_share is not None and item_ids:
-        answered = np.column_stack([data.answered(i) for i in item_ids])
-        flags["item_nonresponse"] = (~answered).mean(axis=1) > rules.max_missing_share
-    if rules.max_na_share is not None and item_ids:
-        answered = np.column_stack([data.answered(i) for i in item_ids])
-        na = answered & ~items.answered[:, :J]  # answered 不了解 (a code that does not score)
-        flags["na_share"] = na.mean(axis=1) > rules.max_na_share
+    if (rules.max_missing_share is not None or rules.max_na_share is not None) and item_ids:
+        # per respondent: items with an answer code, and of them those that do not score (不了解)
+        coded = np.zeros(data.n, dtype=np.int64)
+        na = np.zeros(data.n, dtype=np.int64)
+        for j, i in enumerate(item_ids):
+            a = data.answered(i)
+            coded += a
+            na += a & ~items.answered[:, j]
+        if rules.max_missing_share is not None:
+            flags["item_nonresponse"] = (J - coded) / J > rules.max_missing_share
+        if rules.max_na_share is not None:
+            flags["na_share"] = na / J > rules.max_na_share
     exclude = [r for r in rules.exclude if r in flags]
     rep = quality.quality_report(flags, exclude=exclude)
     keep = ~rep.exclusion_mask(exclude) if exclude else np.ones(data.n, dtype=bool)
