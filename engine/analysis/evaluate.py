@@ -396,8 +396,15 @@ def _collapsed(data: Dataset, design: sc.Design, items: ItemMatrix, group_vars: 
     for var in group_vars:
         codes, _ = _codes(data, var)
         parts.append(np.where(keep, codes + 1, 0))
+    size = 1  # key < size; codes are combined in mixed radix and renumbered only near overflow
     for p in parts:
-        key = factorize(key * (int(p.max()) + 1) + p)[1]
+        base = int(p.max()) + 1 if p.size else 1
+        if size * base >= 2 ** 62:
+            key = factorize(key)[1]
+            size = int(key.max()) + 1 if key.size else 1
+        key = key * base + p
+        size *= base
+    key = factorize(key)[1]
     n_groups = int(key.max()) + 1 if key.size else 0
     if not collapse_rows or n_groups > design.n // 2:
         return items, design, lambda g: g
