@@ -26,7 +26,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "required": "必答", "errors_heading": "请修改以下问题后继续", "your_answer": "您的回答",
         "other_specify": "如选择“其他”，请注明", "number_input": "请填写数字",
         "text_input": "请填写", "date_input": "请选择或填写日期（年-月-日）", "region_input": "请填写行政区划代码",
-        "page_of": "第 {n} 页，共 {total} 页",
+        "page_of": "第 {n} 页，共 {total} 页", "question_n": "第 {n} 题",
         "new_questions": "根据您的回答，本页新增了问题，请继续作答。",
         "review_heading": "请检查您的回答", "review_intro": "确认无误后点击“提交问卷”；如需修改，请点击相应部分的“修改”。",
         "edit": "修改", "submit": "提交问卷", "not_answered": "（未回答）",
@@ -59,7 +59,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "required": "required", "errors_heading": "Please correct these before continuing", "your_answer": "Your answer",
         "other_specify": "If “other”, please specify", "number_input": "Enter a number",
         "text_input": "Your answer", "date_input": "Date (year-month-day)", "region_input": "Division code",
-        "page_of": "Page {n} of {total}",
+        "page_of": "Page {n} of {total}", "question_n": "Question {n}",
         "new_questions": "Your answers added questions to this page; please answer them too.",
         "review_heading": "Check your answers", "review_intro": "If everything is right, press “Submit”; to change a part, press its “Change” link.",
         "edit": "Change", "submit": "Submit", "not_answered": "(not answered)",
@@ -124,7 +124,7 @@ def question_views(form: FormRuntime, sec: Section, answers: Mapping[str, Any], 
             v["high_label"] = qu.high_label.get(lang) if qu.high_label else ""
         elif isinstance(qu, MatrixQuestion):
             pts = [(p.code, p.label.get(lang)) for p in form.scales[qu.scale].points]
-            v["items"] = [{"id": it.id, "label": it.label.get(lang), "error": errors.get(it.id),
+            v["matrix_items"] = [{"id": it.id, "label": it.label.get(lang), "error": errors.get(it.id),
                            "options": _options(pts, raw.get(it.id, answers.get(it.id)))}
                           for it in form.visible_items(qu, answers, attributes)]
         else:

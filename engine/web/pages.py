@@ -14,6 +14,7 @@ token; every answer is POST-redirect-GET. Kept out of the OpenAPI document (not 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 import secrets
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ import msgspec
 
 import jinja2
 from litestar import MediaType, Request, Response, Router, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from ..form_runtime import FormRuntime
@@ -37,6 +39,7 @@ from ._survey_view import question_views, review_sections, texts
 
 __all__ = ["survey_pages", "STAFF_ROLES", "WaveLimits", "WaveQuotas"]
 
+log = logging.getLogger("manyi.pages")
 HERE = Path(__file__).parent
 #: roles that may enter answers as interviewers
 STAFF_ROLES = ("admin", "evaluator")
@@ -126,7 +129,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
 
     # -- invitation links and the pages of a response ---------------------------------------------------
     @get("/s/{key:str}")
-    async def landing(request: Request, key: str) -> Response:
+    async def landing(request: Request, key: FromPath[str]) -> Response:
         ctx = context(request)
         draft = find_draft(store, key)
         if draft is not None:
@@ -156,7 +159,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
                       start_action=f"/s/{key}/start")
 
     @post("/s/{key:str}/start", status_code=303)
-    async def start(request: Request, key: str) -> Response:
+    async def start(request: Request, key: FromPath[str]) -> Response:
         ctx = context(request)
         if not sec.csrf_ok(request.cookies, await form_of(request)):
             return message(ctx, "csrf", status=403)
@@ -187,11 +190,12 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
         before = sum(len(form.visible_questions(s, answers, draft.attributes)) for s in sections[:index])
         views = question_views(form, section, answers, draft.attributes, raw=raw, errors=errors, lang=ctx.lang,
                                first_number=before + 1)
-        shown = [v["id"] for v in views] + [it["id"] for v in views for it in v.get("items", [])]
+        shown = [v["id"] for v in views] + [it["id"] for v in views for it in v.get("matrix_items", [])]
         error_list = []
         for v in views:
             if v["error"]:
-                error_list.append({"anchor": f"q-{v['id']}", "label": f"{v['number']}. {v['label']}", "message": v["error"]})
+                error_list.append({"anchor": f"q-{v['id']}", "label": texts(ctx.lang)["question_n"].format(n=v["number"]),
+                                   "message": v["error"]})
         t = texts(ctx.lang)
         return render(ctx, "page.html", status=status, title=f"{section.title.get(ctx.lang)} - {form.q.title.get(ctx.lang)}",
                       section_title=section.title.get(ctx.lang),
@@ -212,7 +216,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
         return draft, None
 
     @get("/s/{key:str}/p/{section_id:str}")
-    async def page(request: Request, key: str, section_id: str) -> Response:
+    async def page(request: Request, key: FromPath[str], section_id: FromPath[str]) -> Response:
         ctx = context(request)
         draft, stop = open_draft(request, ctx, key)
         if stop is not None:
@@ -228,7 +232,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
                              status=422 if errors else 200)
 
     @post("/s/{key:str}/p/{section_id:str}", status_code=303)
-    async def save_page(request: Request, key: str, section_id: str) -> Response:
+    async def save_page(request: Request, key: FromPath[str], section_id: FromPath[str]) -> Response:
         ctx = context(request)
         fields = await form_of(request)
         if not sec.csrf_ok(request.cookies, fields):
@@ -279,7 +283,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
         return redirect(ctx, target)
 
     @get("/s/{key:str}/review")
-    async def review(request: Request, key: str) -> Response:
+    async def review(request: Request, key: FromPath[str]) -> Response:
         ctx = context(request)
         draft, stop = open_draft(request, ctx, key)
         if stop is not None:
@@ -291,7 +295,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
                       action=f"/s/{key}/submit", interviewer=interviewer_banner(ctx, draft))
 
     @post("/s/{key:str}/submit", status_code=303)
-    async def submit(request: Request, key: str) -> Response:
+    async def submit(request: Request, key: FromPath[str]) -> Response:
         ctx = context(request)
         if not sec.csrf_ok(request.cookies, await form_of(request)):
             return message(ctx, "csrf", status=403)
@@ -312,7 +316,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
         return redirect(ctx, f"/s/{key}/done")  # after the commit: the answers are durable
 
     @get("/s/{key:str}/done")
-    async def done(request: Request, key: str) -> Response:
+    async def done(request: Request, key: FromPath[str]) -> Response:
         ctx = context(request)
         draft = find_draft(store, key)
         if draft is None or draft.status != "complete":
@@ -341,7 +345,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
         return "manyi_r_" + sec.keyed("wave", wave_id)[:12]
 
     @get("/w/{wave_id:str}")
-    async def open_link(request: Request, wave_id: str) -> Response:
+    async def open_link(request: Request, wave_id: FromPath[str]) -> Response:
         ctx = context(request)
         community = request.query_params.get("c") or None
         wave, why = open_wave(wave_id, community)
@@ -357,7 +361,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
                       start_action=action, resume_href=resume)
 
     @post("/w/{wave_id:str}/start", status_code=303)
-    async def open_start(request: Request, wave_id: str) -> Response:
+    async def open_start(request: Request, wave_id: FromPath[str]) -> Response:
         ctx = context(request)
         if not sec.csrf_ok(request.cookies, await form_of(request)):
             return message(ctx, "csrf", status=403)
@@ -467,6 +471,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
         ctx = context(request)
         if isinstance(exc, NotFound):
             return message(ctx, "invalid", status=404)
+        log.exception("survey page %s failed", request.url.path, exc_info=exc)
         return message(ctx, "error", status=500)
 
     return Router(path="/", include_in_schema=False, exception_handlers={Exception: on_error},
