@@ -15,14 +15,14 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .models import MODES, Invitation, Response, Wave
 from .store import Conflict, NotFound, Store, hash_token
 
 __all__ = ["Draft", "QuotaFull", "draft_key_hash", "find_draft", "start_draft", "save_draft", "complete_draft",
-           "quota_status", "started_by", "new_draft_key"]
+           "quota_status", "started_by", "new_draft_key", "open_waves"]
 
 
 class QuotaFull(Conflict):
@@ -188,15 +188,16 @@ def start_draft(store: Store, key: str, *, wave_id: str, invitation: bool, mode:
 
 
 def save_draft(store: Store, draft_id: int, *, answers: dict[str, Any], paradata: dict[str, Any]) -> Draft:
-    """Replace the answers and paradata of a partial response (committed when this returns)."""
+    """Replace the answers and paradata of a partial response (committed when this returns).
+    One UPDATE first, so that on SQLite the write lock is taken before anything is read."""
     with store.session() as s, s.begin():
+        done = s.execute(update(Response).where(Response.id == draft_id, Response.status == "partial")
+                         .values(answers=dict(answers), paradata=dict(paradata)))
         r = s.get(Response, draft_id)
         if r is None:
             raise NotFound(f"no response {draft_id}")
-        if r.status != "partial":
+        if done.rowcount != 1:
             raise Conflict("this response has already been submitted")
-        r.answers, r.paradata = dict(answers), dict(paradata)
-        s.flush()
         return _draft(r)
 
 
@@ -208,12 +209,17 @@ def complete_draft(store: Store, draft_id: int, *, answers: dict[str, Any], para
     with store.session() as s:
         try:
             with s.begin():
+                # write first: takes SQLite's write lock before any read and locks the row on
+                # PostgreSQL, so concurrent completions are serialized
+                s.execute(update(Response).where(Response.id == draft_id).values(status=Response.status))
                 r = s.get(Response, draft_id)
                 if r is None:
                     raise NotFound(f"no response {draft_id}")
                 if r.status == "complete":
                     return _draft(r)
                 w = s.get(Wave, r.wave_id)
+                if w.quotas:  # completions of a wave with quotas go one at a time (the count is exact)
+                    s.execute(update(Wave).where(Wave.id == w.id).values(status=Wave.status))
                 if w.status != "open":
                     raise Conflict(f"wave '{r.wave_id}' is {w.status}, not open")
                 if r.invitation_id is not None:
@@ -232,3 +238,11 @@ def complete_draft(store: Store, draft_id: int, *, answers: dict[str, Any], para
         except IntegrityError:
             s.rollback()
             raise Conflict("this invitation has already been used") from None
+
+
+def open_waves(store: Store) -> list[dict[str, Any]]:
+    """Waves taking answers now (for the interviewer's list)."""
+    with store.session() as s:
+        return [{"id": w.id, "title": w.title, "questionnaire_version_id": w.questionnaire_version_id,
+                 "limits": dict(w.limits or {}), "quotas": dict(w.quotas or {})}
+                for w in s.scalars(select(Wave).where(Wave.status == "open").order_by(Wave.id))]

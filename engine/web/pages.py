@@ -17,6 +17,7 @@ import json
 import logging
 from pathlib import Path
 import secrets
+from urllib.parse import quote
 from typing import Annotated, Any
 
 import msgspec
@@ -252,7 +253,8 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
         errors = form.check(section, answers, draft.attributes, parse_errors, lang=ctx.lang, require=action == "next")
         for bad in errors:  # what fails a check is not kept; what was typed is shown again
             answers.pop(bad, None)
-        paradata = _paradata(draft.paradata, section_id, sec.elapsed((fields.get("_t") or [""])[0]), ctx)
+        paradata = _paradata(draft.paradata, section_id, sec.elapsed((fields.get("_t") or [""])[0]), ctx,
+                             session_tag=sec.keyed("session", ctx.sid)[:12])
         visible = form.visible_sections(answers, draft.attributes)
         ids = [s.id for s in visible]
         shown = set((fields.get("_shown") or [""])[0].split())
@@ -299,6 +301,9 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
         ctx = context(request)
         if not sec.csrf_ok(request.cookies, await form_of(request)):
             return message(ctx, "csrf", status=403)
+        already = find_draft(store, key)
+        if already is not None and already.status == "complete":  # a second click on submit
+            return redirect(ctx, f"/s/{key}/done")
         draft, stop = open_draft(request, ctx, key)
         if stop is not None:
             return stop
@@ -355,7 +360,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
         form = runtime(wave["questionnaire_version_id"])
         mine = find_draft(store, request.cookies.get(resume_cookie(wave_id), "") or "-")
         resume = f"/s/{request.cookies[resume_cookie(wave_id)]}" if mine and mine.status == "partial" else None
-        action = f"/w/{wave_id}/start" + (f"?c={community}" if community else "")
+        action = f"/w/{wave_id}/start" + (f"?c={quote(community)}" if community else "")
         return render(ctx, "landing.html", title=form.q.title.get(ctx.lang), survey_title=form.q.title.get(ctx.lang),
                       description=form.q.description.get(ctx.lang) if form.q.description else None,
                       start_action=action, resume_href=resume)
@@ -496,7 +501,7 @@ def _visible_ids(form: FormRuntime, section: Any, answers: dict, attributes: dic
     return out
 
 
-def _paradata(old: dict, section_id: str, seconds: float | None, ctx: PageContext) -> dict:
+def _paradata(old: dict, section_id: str, seconds: float | None, ctx: PageContext, *, session_tag: str) -> dict:
     """Per-page time (seconds between showing a page and posting it, summed over visits), the
     number of visits, the sessions the response was worked on in (resumes), and the language."""
     p = json.loads(json.dumps(old))  # a copy
@@ -506,9 +511,8 @@ def _paradata(old: dict, section_id: str, seconds: float | None, ctx: PageContex
     if seconds is not None:
         entry["seconds"] = round(entry["seconds"] + seconds, 3)
     sessions = p.setdefault("sessions", [])
-    tag = PageSecurity(b"session").sign("s", ctx.sid)[:12]
-    if tag not in sessions:
-        sessions.append(tag)
+    if session_tag not in sessions:
+        sessions.append(session_tag)
     p["lang"] = ctx.lang
     p["large_text"] = ctx.large
     return p
