@@ -138,6 +138,8 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
                 return blocked
             if draft.status == "complete":
                 return message(ctx, "used")
+            if store.wave(draft.wave_id)["status"] != "open":
+                return message(ctx, "closed")
             form = runtime(draft.questionnaire_version_id)
             page = draft.paradata.get("page") or first_section(form, draft)
             return render(ctx, "landing.html", title=form.q.title.get(ctx.lang), survey_title=form.q.title.get(ctx.lang),
@@ -214,6 +216,8 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
             return None, blocked
         if draft.status == "complete":
             return None, message(ctx, "used")
+        if store.wave(draft.wave_id)["status"] != "open":
+            return None, message(ctx, "closed")
         return draft, None
 
     @get("/s/{key:str}/p/{section_id:str}")
@@ -317,7 +321,8 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
         except QuotaFull:
             return message(ctx, "quota")
         except Conflict:
-            return message(ctx, "used", status=409)
+            closed = store.wave(draft.wave_id)["status"] != "open"
+            return message(ctx, "closed" if closed else "used", status=409)
         return redirect(ctx, f"/s/{key}/done")  # after the commit: the answers are durable
 
     @get("/s/{key:str}/done")

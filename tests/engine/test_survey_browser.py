@@ -171,6 +171,7 @@ def test_resident_fills_the_community_survey_on_a_phone(server, javascript):
             _next(page)
 
             assert page.locator("h1").inner_text() == "请检查您的回答"
+            assert "<script" not in page.content()  # the pages carry no script (and the CSP allows none)
             assert "3.5 年" in page.locator(".review").inner_text()
             page.click("button:has-text('提交问卷')")
             assert page.locator("h1").inner_text() == "提交成功"

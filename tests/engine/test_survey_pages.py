@@ -114,6 +114,21 @@ def test_pages_in_english_by_parameter_and_cookie(site):
         assert "enter 0.5 to 80 years" in r.text and "Please correct these" in r.text
         assert "请" not in re.sub(r"<header.*?</header>", "", r.text, flags=re.S)
         assert 'lang="zh-CN"' in c.get(location + "?lang=zh").text
+        assert '<html lang="zh-CN" class="large">' in c.get(location + "?large=1").text  # 大字模式
+        assert 'class="large"' in c.get(location).text and "标准字号" in c.get(location).text  # kept by cookie
+        assert 'class="large"' not in c.get(location + "?large=0").text
+
+
+def test_a_closed_wave_stops_a_response_in_progress(site):
+    app, store = site
+    token = store.create_invitations("w1", [{"community": "c2"}])[0]
+    with client(app) as c:
+        location = start(c, token)
+        store.set_wave_status("w1", "closed")
+        r = c.get(location)
+        assert "本次调查已结束" in r.text and "<form" not in r.text
+        assert "本次调查已结束" in c.get(f"/s/{token}/review").text
+        assert "继续答题" not in c.get(f"/s/{token}").text
 
 
 def test_show_if_and_required_errors_next_to_their_question(site):
