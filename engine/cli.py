@@ -349,6 +349,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="wave.csv")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_simulate)
+    from .invitation_sheet import register_cli
+    register_cli(sub)  # invitations sheet, users add
     return parser
 
 

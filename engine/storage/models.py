@@ -82,6 +82,9 @@ class Response(Base):
         Index("uq_response_invitation_complete", "invitation_id", unique=True,
               sqlite_where=text("status = 'complete' AND superseded_by IS NULL"),
               postgresql_where=text("status = 'complete' AND superseded_by IS NULL")),
+        Index("ix_response_wave_device", "wave_id", "device_key"),
+        Index("ix_response_wave_address", "wave_id", "address_key"),
+        Index("ix_response_wave_community", "wave_id", "community"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
@@ -100,6 +103,12 @@ class Response(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     superseded_by: Mapped[int | None] = mapped_column(ForeignKey("response.id"))
     entered_by: Mapped[str | None] = mapped_column(String(128))
+    # survey pages (migration 0003): keyed hashes of the device cookie and the address that
+    # started it (open-link limits), and the community and stratum it counts under (quotas)
+    device_key: Mapped[str | None] = mapped_column(String(64))
+    address_key: Mapped[str | None] = mapped_column(String(64))
+    community: Mapped[str | None] = mapped_column(String(64))
+    stratum: Mapped[str | None] = mapped_column(String(64))
 
 
 class User(Base):

@@ -1,4 +1,5 @@
-"""The web service (litestar): the staff and integrator JSON API under /api/v1."""
+"""The web service (litestar): the staff and integrator JSON API under /api/v1, and the
+resident survey pages with interviewer entry (engine.web.pages)."""
 
 from .app import create_app
 

@@ -24,6 +24,7 @@ from ..schema import Policy
 from ..storage import Store
 from ..storage.ratings import act_on_case, add_rating, add_ratings, load_case, ratings_today
 from . import errors
+from .pages import WaveLimits, WaveQuotas, survey_pages
 
 __all__ = ["create_app", "ROUTE_ROLES"]
 
@@ -33,6 +34,8 @@ class WaveIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     questionnaire_version_id: int
     title: str
     plan_source: str | None = None
+    quotas: WaveQuotas | None = None
+    limits: WaveLimits | None = None
 
 
 class InvitationsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -124,7 +127,8 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
     async def create_wave(request: Request, data: JSONBody[WaveIn]) -> dict:
         _, actor = role_of(request, "POST /api/v1/waves")
         store.create_wave(data.id, data.questionnaire_version_id, title=data.title, plan_source=data.plan_source,
-                          actor=actor)
+                          quotas=msgspec.to_builtins(data.quotas) if data.quotas else None,
+                          limits=msgspec.to_builtins(data.limits) if data.limits else None, actor=actor)
         return store.wave(data.id)
 
     @post("/api/v1/waves/{wave_id:str}/open", status_code=200, guards=allow("POST /api/v1/waves/{wave_id}/open"))
@@ -218,7 +222,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
 
     return Litestar(
         route_handlers=[publish, create_wave, open_wave, close_wave, invite, submit, list_responses, rate, rate_batch,
-                        metrics, get_case, act],
+                        metrics, get_case, act, survey_pages(store, secret=key_secret)],
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
     )
