@@ -369,7 +369,7 @@ def _rows(path: Path, q: Questionnaire, wave_id: str, report: ImportReport, prog
                                             record["submitted_at"], "write YYYY-MM-DD HH:MM"))
             report.rows += 1
             if progress is not None and k % 5000 == 0:
-                progress(k, fraction)
+                progress(k, fraction if fraction < 1.0 or k < report.rows else 1.0)
             if problems:
                 report.problems.extend(problems)
                 yield rownum, problems, None
@@ -390,7 +390,7 @@ def _rows(path: Path, q: Questionnaire, wave_id: str, report: ImportReport, prog
             yield rownum, [], PaperRow(key, answers, attributes, paradata, submitted)
     except TableError as e:
         report.file_problems.append(Problem("C004", e.row, 0, "", "", str(e)))
-    if progress is not None:
+    if progress is not None and report.rows % 5000:
         progress(report.rows, 1.0)
 
 
