@@ -17,8 +17,10 @@ from typing import Any, Callable, Iterator
 from ..loader import loads
 from ..schema import Questionnaire
 from ..storage import Store, StoredResponse
+from ..storage.paper import response_pages
 from .layout import RECORD_FIELDS, Column, cell_text, columns, is_personal
 from .sav import MAX_STRING, SavVariable, SavWriter
+from .xlsx import XlsxWriter
 
 __all__ = ["FORMATS", "CODEBOOK_FORMATS", "wave_questionnaire", "export_columns", "export_wave", "csv_chunks",
            "codebook", "write_codebook", "sav_variables"]
@@ -50,6 +52,12 @@ def _record(r: StoredResponse) -> list[Any]:
             r.submitted_at.isoformat() if r.submitted_at else ""]
 
 
+def _responses(store: Store, wave_id: str) -> Iterator[StoredResponse]:
+    """Completed responses in id order, fetched a page at a time (bounded memory)."""
+    for page in response_pages(store, wave_id, batch=1000):
+        yield from page
+
+
 def _values(r: StoredResponse, cols: list[Column]) -> list[Any]:
     return [(r.attributes if c.is_attribute else r.answers).get(c.id) for c in cols]
 
@@ -68,7 +76,7 @@ def csv_chunks(store: Store, wave_id: str, q: Questionnaire, *, include_personal
     buf.seek(0)
     buf.truncate()
     n = 0
-    for r in store.responses(wave_id, batch=batch):
+    for r in _responses(store, wave_id):
         w.writerow([cell_text(v) for v in _record(r)] + [cell_text(v) for v in _values(r, cols)])
         n += 1
         if n % batch == 0:
@@ -97,29 +105,27 @@ def _xlsx_cell(col: Column, value: Any) -> Any:
 
 def _write_xlsx(store: Store, wave_id: str, q: Questionnaire, path: Path, cols: list[Column], language: str,
                 progress: Callable[[int], None] | None) -> int:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
+    wb = XlsxWriter(path)
     header = list(RECORD_FIELDS) + [c.id for c in cols]
-    ws = wb.create_sheet("data")
-    ws.append(header)
+    wb.add_sheet("data")
+    wb.append(header)
     n = in_sheet = 0
-    for r in store.responses(wave_id):
+    for r in _responses(store, wave_id):
         if in_sheet == XLSX_MAX_ROWS:  # an Excel sheet holds 1,048,576 rows
-            ws = wb.create_sheet(f"data_{n // XLSX_MAX_ROWS + 1}")
-            ws.append(header)
+            wb.add_sheet(f"data_{n // XLSX_MAX_ROWS + 1}")
+            wb.append(header)
             in_sheet = 0
-        ws.append(_record(r) + [_xlsx_cell(c, v) for c, v in zip(cols, _values(r, cols))])
+        wb.append(_record(r) + [_xlsx_cell(c, v) for c, v in zip(cols, _values(r, cols))])
         n += 1
         in_sheet += 1
         if progress and n % 10000 == 0:
             progress(n)
-    book = wb.create_sheet("codebook")
+    wb.add_sheet("codebook")
     rows = codebook(q, cols=cols, language=language)
-    book.append(list(rows[0]))
+    wb.append(list(rows[0]))
     for row in rows:
-        book.append([str(v) for v in row.values()])
-    wb.save(path)
+        wb.append([str(v) for v in row.values()])
+    wb.close()
     return n
 
 
@@ -223,7 +229,7 @@ def _write_sav(store: Store, wave_id: str, q: Questionnaire, path: Path, cols: l
     n = 0
     with open(path, "wb") as f:
         w = SavWriter(f, variables, label=q.title.get(language), notes=notes)
-        for r in store.responses(wave_id):
+        for r in _responses(store, wave_id):
             w.write_row(_sav_values(r, plan))
             n += 1
             if progress and n % 10000 == 0:

@@ -14,7 +14,6 @@ codebook says so).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import struct
 from dataclasses import dataclass, field
 from typing import BinaryIO, Sequence
@@ -27,6 +26,8 @@ HIGHEST = 1.7976931348623157e308
 LOWEST = struct.unpack("<d", bytes.fromhex("feffffffffffefff"))[0]
 BIAS = 100.0
 _MEASURE = {"nominal": 1, "ordinal": 2, "scale": 3}
+_DOUBLE = struct.Struct("<d")
+_SPACES = [bytes([254]) * k for k in range(33)]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class SavWriter:
         self.f = f
         self.variables = list(variables)
         self.cases = 0
+        self._widths = [v.width for v in self.variables]
         self._codes = bytearray()
         self._data: list[bytes] = []
         self._start = f.tell() if f.seekable() else None
@@ -133,45 +135,68 @@ class SavWriter:
         w(struct.pack("<ii", 999, 0))
 
     # -- cases ---------------------------------------------------------------------------------
-    def _code(self, code: int, raw: bytes | None = None) -> None:
-        self._codes.append(code)
-        if raw is not None:
-            self._data.append(raw)
-        if len(self._codes) == 8:
-            self.f.write(bytes(self._codes) + b"".join(self._data))
-            self._codes.clear()
-            self._data.clear()
+    def _flush(self, final: bool = False) -> None:
+        """Write whole blocks: 8 command bytes, then the 8-byte values of their 253 codes."""
+        codes, raws = self._codes, self._data
+        whole = len(codes) // 8 * 8
+        if final and whole < len(codes):
+            codes.extend(b"\0" * (8 - len(codes) % 8))
+            whole = len(codes)
+        out, k = [], 0
+        for i in range(0, whole, 8):
+            block = bytes(codes[i:i + 8])
+            m = block.count(253)
+            out.append(block)
+            if m:
+                out.extend(raws[k:k + m])
+                k += m
+        self.f.write(b"".join(out))
+        del codes[:whole]
+        del raws[:k]
 
     def write_row(self, values: Sequence[float | int | str | None]) -> None:
         """One case, a value per variable in order: a number or None for numeric variables,
         text (or None) for strings."""
         if len(values) != len(self.variables):
             raise ValueError(f"values: expected {len(self.variables)}, got {len(values)}")
-        code = self._code
-        for v, x in zip(self.variables, values):
-            if v.width == 0:
-                if x is None or (isinstance(x, float) and math.isnan(x)):
-                    code(255)
-                elif float(x).is_integer() and -99 <= x <= 151:
-                    code(int(x) + 100)
+        codes, raws = self._codes, self._data
+        pack = _DOUBLE.pack
+        for width, x in zip(self._widths, values):
+            if width == 0:
+                if x is None:
+                    codes.append(255)
+                elif type(x) is int and -99 <= x <= 151:
+                    codes.append(x + 100)
                 else:
-                    code(253, struct.pack("<d", float(x)))
+                    x = float(x)
+                    if x != x:
+                        codes.append(255)
+                    elif x.is_integer() and -99 <= x <= 151:
+                        codes.append(int(x) + 100)
+                    else:
+                        codes.append(253)
+                        raws.append(pack(x))
                 continue
-            b = _pad(_fit("" if x is None else str(x), v.width), v.segments * 8)
-            for i in range(0, len(b), 8):
+            size = (width + 7) // 8
+            if not x:
+                codes.extend(_SPACES[size])
+                continue
+            b = _fit(str(x), width)
+            b = b + b" " * (size * 8 - len(b))
+            for i in range(0, size * 8, 8):
                 chunk = b[i:i + 8]
                 if chunk == b"        ":
-                    code(254)
+                    codes.append(254)
                 else:
-                    code(253, chunk)
+                    codes.append(253)
+                    raws.append(chunk)
         self.cases += 1
+        if len(codes) >= 8192:
+            self._flush()
 
     def close(self) -> None:
         """Finish the last compression block and patch the case count into the header."""
-        if self._codes:
-            self.f.write(_pad(bytes(self._codes), 8, b"\0") + b"".join(self._data))
-            self._codes.clear()
-            self._data.clear()
+        self._flush(final=True)
         if self._start is not None:
             end = self.f.tell()
             self.f.seek(self._start + 80)
