@@ -369,7 +369,7 @@ def _rows(path: Path, q: Questionnaire, wave_id: str, report: ImportReport, prog
                                             record["submitted_at"], "write YYYY-MM-DD HH:MM"))
             report.rows += 1
             if progress is not None and k % 5000 == 0:
-                progress(k, fraction if fraction < 1.0 or k < report.rows else 1.0)
+                progress(k, fraction)
             if problems:
                 report.problems.extend(problems)
                 yield rownum, problems, None
