@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 from ..diagnostics import did_you_mean
 from ..expressions import compile_condition, evaluate, names, parse
-from ..schema import MultiQuestion, Questionnaire
+from ..schema import CalculateQuestion, MultiQuestion, Questionnaire
 from ..storage import Store
 from ..storage.paper import PaperRow, insert_paper_rows, record_audit
 from .layout import RECORD_FIELDS, Column, columns
@@ -121,6 +121,15 @@ class _Layout:
         self.q = q
         self.columns = columns(q)
         self.by_id = {c.id: c for c in self.columns}
+        # the order answers are known in: columns, with computed values where they stand
+        self.steps: list[Column | tuple[str, Any, set[str]]] = [c for c in self.columns if c.is_attribute]
+        for sec in q.sections:
+            for qu in sec.questions:
+                if isinstance(qu, CalculateQuestion):
+                    tree = parse(qu.expression)
+                    self.steps.append((qu.id, tree, {n.id for n in names(tree)}))
+                else:
+                    self.steps += [c for c in self.columns if c.question is qu]
         self.lookup: dict[str, dict[str, str]] = {}
         for c in self.columns:
             if c.choices:
@@ -252,7 +261,14 @@ def _check_row(layout: _Layout, mapping: list[tuple[int, str, str]], cells: list
         colnum, header = where.get(col.id, (0, ""))
         problems.append(Problem(code, rownum, colnum, header, col.id, message, value, fix))
 
-    for col in layout.columns:
+    for col in layout.steps:
+        if isinstance(col, tuple):  # a computed value: unknown when it reads a bad cell
+            cid, tree, reads = col
+            if reads & bad:
+                bad.add(cid)
+            else:
+                env[cid] = evaluate(tree, env)
+            continue
         value = None
         if col.id in raw:
             _, _, text = raw[col.id]

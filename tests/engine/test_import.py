@@ -239,3 +239,37 @@ def test_cli_import_checks_then_imports_on_request(tmp_path, capsys):
     assert main(["import", "--wave", "w9", "--database", db, str(path), "-q", "--import-valid"]) == 0
     assert "imported 99 rows" in capsys.readouterr().out and _count(st) == 99
     assert main(["import", "--wave", "nope", "--database", db, str(path), "-q"]) == 1
+
+
+MINI = """\
+kind: survey
+id: mini
+version: "1"
+title: {zh: 小问卷}
+sections:
+  - id: s1
+    title: {zh: 一}
+    questions:
+      - kind: number
+        id: q_age
+        label: {zh: 年龄}
+      - kind: calculate
+        id: c_old
+        label: {zh: 老年}
+        expression: "q_age >= 60"
+      - kind: text
+        id: q_care
+        label: {zh: 养老需求}
+        show_if: "c_old"
+"""
+
+
+def test_computed_values_decide_what_is_asked(tmp_path):
+    from engine.loader import loads
+
+    q = loads(MINI, expect="questionnaire")
+    path = tmp_path / "mini.csv"
+    path.write_text("q_age,q_care\n70,多些助餐\n30,多些助餐\n70,\nabc,多些助餐\n", encoding="utf-8")
+    report = check_file(path, q, "w")
+    assert [(p.row, p.code, p.question) for p in report.problems] == [
+        (3, "C007", "q_care"), (4, "C006", "q_care"), (5, "C005", "q_age")]
