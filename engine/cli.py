@@ -3,6 +3,8 @@
     manyi validate PATH...            check documents (files or folders); exit 1 on any error
     manyi schema {questionnaire,policy,plan}   print the JSON Schema of a document
     manyi score --plan PLAN --data FILE.csv --out results.json   evaluate a wave
+    manyi import --wave W FILE.csv|FILE.xlsx [--import-valid]     check, then import paper data
+    manyi export --wave W --format csv|xlsx|sav|codebook --out PATH
 """
 
 from __future__ import annotations
@@ -351,6 +353,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_simulate)
     from .invitation_sheet import register_cli
     register_cli(sub)  # invitations sheet, users add
+    from .io.commands import add_commands  # manyi import, manyi export
+    add_commands(sub)
     return parser
 
 

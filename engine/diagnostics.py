@@ -81,6 +81,12 @@ RULES: dict[str, Rule] = _rules(
     ("C002", "error", "value not allowed in its column"),
     ("C003", "error", "column the plan or the indicator tree needs is missing"),
     ("C004", "error", "data file is malformed or empty"),
+    # Paper-data import (one cell of a row)
+    ("C005", "error", "value of the wrong type or out of range (not a number, date or region code; too long)"),
+    ("C006", "error", "required answer missing"),
+    ("C007", "error", "answer given to a question that show_if hides"),
+    ("C008", "error", "constraint of the question not met (constraint, min or max selected)"),
+    ("C009", "error", "respondent id appears twice in the file"),
 )
 
 

@@ -19,6 +19,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from ..calendar import Calendar, national_calendar
 from ..haocha.intake import RatingIn, RatingRejected, accept_rating
+from ..io.routes import IO_ROUTE_ROLES, io_routes
 from ..loader import loads
 from ..schema import Policy
 from ..storage import Store
@@ -73,6 +74,7 @@ ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "GET /api/v1/cases/{case_id}": ("admin", "handler", "leader"),
     "POST /api/v1/cases/{case_id}/actions": ("admin", "handler", "integrator", "leader"),
 }
+ROUTE_ROLES.update(IO_ROUTE_ROLES)  # paper-data import and exports (engine/io/routes.py)
 
 
 def _plain_metrics(res: dict) -> dict:
@@ -222,7 +224,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
 
     return Litestar(
         route_handlers=[publish, create_wave, open_wave, close_wave, invite, submit, list_responses, rate, rate_batch,
-                        metrics, get_case, act, survey_pages(store, secret=key_secret)],
+                        metrics, get_case, act, survey_pages(store, secret=key_secret), *io_routes(store, allow)],
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
     )

@@ -62,6 +62,9 @@ CALLS = {
     "GET /api/v1/cases/{case_id}": ("get", "/api/v1/cases/999", {}),
     "POST /api/v1/cases/{case_id}/actions": ("post", "/api/v1/cases/999/actions",
                                               {"json": {"action": "assign", "note": "x"}}),
+    "POST /api/v1/waves/{wave_id}/imports": ("post", "/api/v1/waves/none/imports", {"content": b"q_gender\nmale\n"}),
+    "POST /api/v1/waves/{wave_id}/imports/{import_id}/commit": ("post", "/api/v1/waves/none/imports/0/commit", {}),
+    "GET /api/v1/waves/{wave_id}/export": ("get", "/api/v1/waves/none/export?format=csv", {}),
 }
 
 
