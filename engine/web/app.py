@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import Meta
 from litestar import Litestar, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -17,13 +18,15 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
+from ..analysis.ratings import GROUPS
 from ..calendar import Calendar, national_calendar
+from ..haocha.cases import ACTIONS
 from ..haocha.intake import RatingIn, RatingRejected, accept_rating
 from ..loader import loads
 from ..schema import Policy
 from ..storage import Store
 from ..storage.ratings import act_on_case, add_rating, add_ratings, load_case, ratings_today
-from . import errors
+from . import contract, errors, security
 
 __all__ = ["create_app", "ROUTE_ROLES"]
 
@@ -48,10 +51,10 @@ class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class CaseActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    action: str
+    action: Literal[ACTIONS]  # type: ignore[valid-type]
     note: str
     handler: str | None = None
-    recheck: str | None = None
+    recheck: Literal["satisfied", "basic", "unsatisfied"] | None = None
     due: dt.date | None = None
 
 
@@ -153,7 +156,8 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
         return {"id": r.id, "status": r.status}
 
     @get("/api/v1/waves/{wave_id:str}/responses", guards=allow("GET /api/v1/waves/{wave_id}/responses"))
-    async def list_responses(request: Request, wave_id: FromPath[str], limit: FromQuery[int] = 100, after: FromQuery[int] = 0) -> dict:
+    async def list_responses(request: Request, wave_id: FromPath[str], limit: FromQuery[Annotated[int, Meta(ge=1, le=1000)]] = 100,
+                             after: FromQuery[Annotated[int, Meta(ge=0)]] = 0) -> dict:
         role_of(request, "GET /api/v1/waves/{wave_id}/responses")
         rows = []
         for r in store.responses(wave_id, batch=min(limit, 1000)):
@@ -193,7 +197,8 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
 
     @get("/api/v1/metrics", guards=allow("GET /api/v1/metrics"))
     async def metrics(request: Request, start: FromQuery[dt.date], end: FromQuery[dt.date],
-                      by: FromQuery[str | None] = None, min_count: FromQuery[int] = 0) -> dict:
+                      by: FromQuery[Literal[GROUPS] | None] = None,  # type: ignore[valid-type]
+                      min_count: FromQuery[Annotated[int, Meta(ge=0)]] = 0) -> dict:
         from ..analysis.ratings import rating_metrics
         res = rating_metrics(store, policy, start=dt.datetime.combine(start, dt.time.min, tzinfo=dt.timezone.utc),
                              end=dt.datetime.combine(end, dt.time.min, tzinfo=dt.timezone.utc), by=by,
@@ -221,4 +226,5 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                         metrics, get_case, act],
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
+        on_app_init=[contract.document, security.protect],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
@@ -15,6 +16,7 @@ from ..haocha.intake import RatingRejected
 from ..storage import Conflict, NotFound
 
 PROBLEM = "application/problem+json"
+_log = logging.getLogger("manyi.web")
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
@@ -46,4 +48,6 @@ def handle(request: Request, exc: Exception) -> Response:
         detail = exc.detail
         extra = getattr(exc, "extra", None)
         return problem(exc.status_code, "request error", str(detail), **({"errors": extra} if extra else {}))
+    # a bug of ours: the trace goes to the log (method and path only: bodies may hold personal data)
+    _log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "internal error", "the server failed; the request was not applied")
