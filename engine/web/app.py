@@ -16,7 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.openapi import OpenAPIConfig
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from ..analysis.ratings import GROUPS
 from ..calendar import Calendar, national_calendar
@@ -31,9 +31,14 @@ from . import contract, errors, security
 __all__ = ["create_app", "ROUTE_ROLES"]
 
 
+#: a stored record's id (64-bit, as the databases keep them)
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
+
+
 class WaveIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     id: str
-    questionnaire_version_id: int
+    questionnaire_version_id: Id
     title: str
     plan_source: str | None = None
 
@@ -46,7 +51,7 @@ class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     answers: dict[str, Any]
     token: str | None = None
     attributes: dict[str, Any] = {}
-    mode: str = "web"
+    mode: Literal["web", "interviewer", "paper", "phone"] = "web"
     complete: bool = True
 
 
@@ -156,8 +161,8 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
         return {"id": r.id, "status": r.status}
 
     @get("/api/v1/waves/{wave_id:str}/responses", guards=allow("GET /api/v1/waves/{wave_id}/responses"))
-    async def list_responses(request: Request, wave_id: FromPath[str], limit: FromQuery[Annotated[int, Meta(ge=1, le=1000)]] = 100,
-                             after: FromQuery[Annotated[int, Meta(ge=0)]] = 0) -> dict:
+    async def list_responses(request: Request, wave_id: FromPath[str], limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+                             after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0) -> dict:
         role_of(request, "GET /api/v1/waves/{wave_id}/responses")
         rows = []
         for r in store.responses(wave_id, batch=min(limit, 1000)):
@@ -198,7 +203,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
     @get("/api/v1/metrics", guards=allow("GET /api/v1/metrics"))
     async def metrics(request: Request, start: FromQuery[dt.date], end: FromQuery[dt.date],
                       by: FromQuery[Literal[GROUPS] | None] = None,  # type: ignore[valid-type]
-                      min_count: FromQuery[Annotated[int, Meta(ge=0)]] = 0) -> dict:
+                      min_count: Annotated[int, QueryParameter(ge=0)] = 0) -> dict:
         from ..analysis.ratings import rating_metrics
         res = rating_metrics(store, policy, start=dt.datetime.combine(start, dt.time.min, tzinfo=dt.timezone.utc),
                              end=dt.datetime.combine(end, dt.time.min, tzinfo=dt.timezone.utc), by=by,
@@ -206,14 +211,14 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
         return {"by": by, "start": start.isoformat(), "end": end.isoformat(), "groups": _plain_metrics(res)}
 
     @get("/api/v1/cases/{case_id:int}", guards=allow("GET /api/v1/cases/{case_id}"))
-    async def get_case(request: Request, case_id: FromPath[int]) -> dict:
+    async def get_case(request: Request, case_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)]) -> dict:
         role_of(request, "GET /api/v1/cases/{case_id}")
         c = load_case(store, case_id)
         return {"id": case_id, "state": c.state, "handler": c.handler, "version": c.version,
                 "due": {k: v.isoformat() for k, v in c.due.items()}, "reopens": c.reopens}
 
     @post("/api/v1/cases/{case_id:int}/actions", status_code=200, guards=allow("POST /api/v1/cases/{case_id}/actions"))
-    async def act(request: Request, case_id: FromPath[int], data: JSONBody[CaseActionIn]) -> dict:
+    async def act(request: Request, case_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)], data: JSONBody[CaseActionIn]) -> dict:
         role, actor = role_of(request, "POST /api/v1/cases/{case_id}/actions")
         user = request.headers.get("x-user", actor)
         c = act_on_case(store, case_id, data.action, role=role, actor=user, note=data.note,
