@@ -42,10 +42,10 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"manyi serve exited with {self.proc.returncode}; see {self.log}")
-            try:  # an authenticated call that reaches the database: 404 means ready
-                r = httpx.get(f"{self.base}/api/v1/cases/0", headers={"Authorization": f"Bearer {self.probe_key}"},
+            try:  # an authenticated call: the key was checked in the database, so it is ready
+                r = httpx.get(f"{self.base}/api/v1/cases/1", headers={"Authorization": f"Bearer {self.probe_key}"},
                               timeout=2)
-                if r.status_code == 404:
+                if r.status_code < 500 and r.status_code != 401:
                     return
             except httpx.TransportError:
                 pass
