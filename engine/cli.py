@@ -186,7 +186,7 @@ def _serve(args: argparse.Namespace) -> int:
     url = database_url(args.database)
     upgrade(url)
     app = create_app(Store(url), policy=load_policy(args.policy))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -281,6 +281,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--database", help="database URL (default: MANYI_DATABASE_URL or var/manyi.db)")
     p.add_argument("--policy", default=str(Path(__file__).resolve().parent.parent / "questionnaires" / "policies"
                                            / "national.yaml"), help="the rating policy in force")
+    p.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     p.set_defaults(func=_serve)
     p = sub.add_parser("keys", help="create, rotate or revoke API keys")
     p.add_argument("action", choices=("create", "revoke", "rotate"))

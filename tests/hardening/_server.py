@@ -35,7 +35,8 @@ class Server:
     def start(self, timeout: float = 60.0) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "engine.cli", "serve", "--database", self.url, "--port", str(self.port)],
+                [sys.executable, "-m", "engine.cli", "serve", "--database", self.url, "--port", str(self.port),
+                 "--log-level", "info"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         self.starts += 1
         deadline = time.monotonic() + timeout

@@ -20,6 +20,7 @@ from engine.web.app import ROUTE_ROLES
 from engine.web.security import HEADERS
 from tests.conftest import QUESTIONNAIRES
 from tests.engine.test_storage import url  # noqa: F401  (SQLite file / fresh PostgreSQL database)
+from tests.hardening._figures import record
 
 POLICY = load_policy(QUESTIONNAIRES / "policies" / "national.yaml")
 PRINCIPALS = (*ROLES, "no key", "expired", "revoked")
@@ -75,7 +76,7 @@ def operations(client: TestClient) -> list[tuple[str, str, str, dict]]:
 
 
 def test_every_route_x_every_role(env):
-    client, _, keys = env
+    client, store, keys = env
     ops = operations(client)
     assert ops, "the OpenAPI document lists no operation"
     missing = sorted(route for route, *_ in ops if route not in ROUTE_ROLES)
@@ -100,7 +101,8 @@ def test_every_route_x_every_role(env):
             for name in HEADERS:
                 assert name.decode() in r.headers, (route, who, name)
             checked += 1
-    print(f"\naccess: {len(ops)} operations x {len(PRINCIPALS)} principals = {checked} requests checked")
+    record(f"access-{store.engine.dialect.name}", {"operations": len(ops), "principals": len(PRINCIPALS),
+                                                   "checked": checked})
     assert checked == len(ops) * len(PRINCIPALS)
 
 

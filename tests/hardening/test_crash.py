@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, text
 from engine.storage import Store, upgrade
 from tests.conftest import QUESTIONNAIRES
 from tests.engine.test_storage import url  # noqa: F401  (SQLite file / fresh PostgreSQL database)
+from tests.hardening._figures import record
 from tests.hardening._server import Server
 
 KILLS = int(os.environ.get("MANYI_CRASH_KILLS", "6"))
@@ -56,6 +57,7 @@ class Item:
     attempts: int = 0
     unanswered: int = 0            # attempts that got no answer (refused, reset, timed out)
     result: Any = None
+    stored_unanswered: bool = False  # a retry found it stored by an attempt that got no answer
 
 
 @dataclass
@@ -136,11 +138,13 @@ class Load:
             return r.status_code == 201
         if item.kind == "rating":
             item.result = r.json().get("rating_id") if r.status_code == 201 else None
-            return r.status_code == 201 or (r.status_code == 409 and retried)
+            item.stored_unanswered = r.status_code == 409 and retried
+            return r.status_code == 201 or item.stored_unanswered
         if r.status_code != 200:
             return False
         statuses = {x["status"] for x in r.json()["results"]}
-        return statuses == {201} or (statuses == {409} and retried)  # whole or not at all
+        item.stored_unanswered = statuses == {409} and retried
+        return statuses == {201} or item.stored_unanswered  # whole or not at all
 
 
 def _setup(url: str) -> tuple[dict[str, str], list[str]]:
@@ -195,11 +199,7 @@ def test_acknowledged_items_survive_sigkill_exactly_once(url, tmp_path):  # noqa
     figures.update(database=url.split(":")[0].split("+")[0], kills=KILLS, restarts=server.starts - 1,
                    requests_sent=load.sent, requests_unanswered=load.unanswered,
                    in_flight_at_kill=in_flight_at_kill, seconds=round(time.monotonic() - started, 1))
-    print("\ncrash test figures:", json.dumps(figures))
-    if os.environ.get("MANYI_HARDENING_FIGURES"):
-        out = Path(os.environ["MANYI_HARDENING_FIGURES"])
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"crash-{figures['database']}.json").write_text(json.dumps(figures, indent=1) + "\n")
+    record(f"crash-{figures['database']}", figures)
     assert figures["lost"] == figures["duplicated"] == 0
     assert sum(1 for n in in_flight_at_kill if n > 0) >= 1, "no kill hit a request in flight"
 
@@ -266,4 +266,5 @@ def _verify(url: str, load: Load, log: Path) -> dict:
             "ratings_acknowledged": len(expected_ratings), "ratings_found": len(ratings),
             "batches_acknowledged": n_batches, "cases_found": len(cases), "invitations_used": len(used),
             "acknowledged_after_a_retry": sum(1 for i in load.acked if i.unanswered),
+            "ratings_found_stored_on_retry": sum(1 for i in load.acked if i.stored_unanswered),
             "lost": lost, "duplicated": dup, "server_log_bytes": len(logged)}

@@ -10,9 +10,7 @@ past the 404s."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -34,6 +32,7 @@ from engine.storage.models import ROLES
 from engine.web import create_app
 from engine.web.app import ROUTE_ROLES
 from tests.conftest import QUESTIONNAIRES
+from tests.hardening._figures import record
 
 POLICY = load_policy(QUESTIONNAIRES / "policies" / "national.yaml")
 SOURCE = (QUESTIONNAIRES / "community_satisfaction.yaml").read_text(encoding="utf-8")
@@ -95,12 +94,7 @@ def test_fuzz_every_operation_with_every_admitted_role(fuzz_env):
                 except Unsatisfiable:  # nothing to make invalid (no parameters, no declared body)
                     assert mode is GenerationMode.NEGATIVE, route
     total = sum(tried.values())
-    print(f"\nfuzz: {total} requests over {len(tried)} operations: {tried}; answers by status: {sorted(statuses.items())}")
-    if os.environ.get("MANYI_HARDENING_FIGURES"):
-        out = Path(os.environ["MANYI_HARDENING_FIGURES"])
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "fuzz.json").write_text(json.dumps({"requests": total, "operations": tried,
-                                                   "statuses": {str(k): v for k, v in sorted(statuses.items())}},
-                                                  indent=1) + "\n")
+    record("fuzz", {"requests": total, "operations": tried,
+                    "statuses": {str(k): v for k, v in sorted(statuses.items())}})
     assert set(tried) == set(ROUTE_ROLES)
     assert total >= MIN_REQUESTS
