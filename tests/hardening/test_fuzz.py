@@ -42,8 +42,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(scope="module")
-def fuzz_env(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
+def fuzz_env(module_url):
+    url = module_url
     upgrade(url)
     store = Store(url)
     vid = store.publish_questionnaire(SOURCE)
@@ -57,7 +57,7 @@ def fuzz_env(tmp_path_factory):
     _, case_id = add_rating(store, accept_rating(r, POLICY, national_calendar(), secret=b"fuzz"), POLICY,
                             national_calendar())
     schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
-    yield schema, keys, {"wave_id": "w1", "case_id": case_id}
+    yield schema, keys, {"wave_id": "w1", "case_id": case_id}, store.engine.dialect.name
     store.engine.dispose()
 
 
@@ -66,7 +66,7 @@ def _route(operation) -> str:
 
 
 def test_fuzz_every_operation_with_every_admitted_role(fuzz_env):
-    schema, keys, fixed = fuzz_env
+    schema, keys, fixed, dialect = fuzz_env
     tried: dict[str, int] = {}
     statuses: dict[int, int] = {}
     for result in schema.get_all_operations():
@@ -94,7 +94,7 @@ def test_fuzz_every_operation_with_every_admitted_role(fuzz_env):
                 except Unsatisfiable:  # nothing to make invalid (no parameters, no declared body)
                     assert mode is GenerationMode.NEGATIVE, route
     total = sum(tried.values())
-    record("fuzz", {"requests": total, "operations": tried,
+    record(f"fuzz-{dialect}", {"requests": total, "operations": tried,
                     "statuses": {str(k): v for k, v in sorted(statuses.items())}})
     assert set(tried) == set(ROUTE_ROLES)
     assert total >= MIN_REQUESTS
