@@ -36,15 +36,26 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
 
 
+#: a short text as the tables keep it: at most n characters, no control characters
+def Short(n: int) -> Any:
+    return Annotated[str, Meta(min_length=1, max_length=n, pattern=r"^[^\x00-\x1f]+$")]
+
+
 class WaveIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    id: str
+    id: Short(64)  # type: ignore[valid-type]
     questionnaire_version_id: Id
-    title: str
-    plan_source: str | None = None
+    title: Short(200)  # type: ignore[valid-type]
+    plan_source: Annotated[str, Meta(pattern=r"^[^\x00]*$")] | None = None
+
+
+class PersonIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    stratum: Short(64) | None = None  # type: ignore[valid-type]
+    community: Short(64) | None = None  # type: ignore[valid-type]
+    attributes: dict[str, Any] = {}
 
 
 class InvitationsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    people: list[dict[str, Any]]
+    people: list[PersonIn]
 
 
 class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -57,8 +68,8 @@ class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class CaseActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     action: Literal[ACTIONS]  # type: ignore[valid-type]
-    note: str
-    handler: str | None = None
+    note: Annotated[str, Meta(max_length=4000, pattern=r"^[^\x00]*$")]
+    handler: Short(128) | None = None  # type: ignore[valid-type]
     recheck: Literal["satisfied", "basic", "unsatisfied"] | None = None
     due: dt.date | None = None
 
@@ -150,11 +161,12 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
     @post("/api/v1/waves/{wave_id:str}/invitations", status_code=201, guards=allow("POST /api/v1/waves/{wave_id}/invitations"))
     async def invite(request: Request, wave_id: FromPath[str], data: JSONBody[InvitationsIn]) -> dict:
         _, actor = role_of(request, "POST /api/v1/waves/{wave_id}/invitations")
-        return {"tokens": store.create_invitations(wave_id, data.people, actor=actor)}
+        return {"tokens": store.create_invitations(wave_id, [msgspec.to_builtins(p) for p in data.people], actor=actor)}
 
     @post("/api/v1/waves/{wave_id:str}/responses", status_code=201, guards=allow("POST /api/v1/waves/{wave_id}/responses"))
     async def submit(request: Request, wave_id: FromPath[str], data: JSONBody[SubmissionIn],
-                     idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None) -> dict:
+                     idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=128,
+                                                                            pattern=r"^[\x21-\x7e]+$")] = None) -> dict:
         role, actor = role_of(request, "POST /api/v1/waves/{wave_id}/responses")
         r = store.submit(wave_id, data.answers, token=data.token, attributes=data.attributes, mode=data.mode,
                          complete=data.complete, idempotency_key=idempotency_key, entered_by=actor)
@@ -218,9 +230,11 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                 "due": {k: v.isoformat() for k, v in c.due.items()}, "reopens": c.reopens}
 
     @post("/api/v1/cases/{case_id:int}/actions", status_code=200, guards=allow("POST /api/v1/cases/{case_id}/actions"))
-    async def act(request: Request, case_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)], data: JSONBody[CaseActionIn]) -> dict:
+    async def act(request: Request, case_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)], data: JSONBody[CaseActionIn],
+                  x_user: Annotated[str | None, HeaderParameter(name="X-User", min_length=1, max_length=128,
+                                                                pattern=r"^[^\x00-\x1f]+$")] = None) -> dict:
         role, actor = role_of(request, "POST /api/v1/cases/{case_id}/actions")
-        user = request.headers.get("x-user", actor)
+        user = x_user or actor
         c = act_on_case(store, case_id, data.action, role=role, actor=user, note=data.note,
                         at=dt.datetime.now(dt.timezone.utc), policy=policy, calendar=cal, handler=data.handler,
                         recheck=data.recheck, due=data.due)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
+from sqlalchemy.exc import DataError
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 
 from ..calendar import CalendarError
@@ -38,6 +39,11 @@ def handle(request: Request, exc: Exception) -> Response:
         return problem(404, "not found", str(exc))
     if isinstance(exc, CalendarError):
         return problem(422, "calendar", str(exc))
+    if isinstance(exc, DataError):  # PostgreSQL refuses what SQLite would store: say so, store nothing
+        return problem(422, "invalid value", "a value is longer than its field allows or holds a character "
+                       "the database cannot store (NUL); nothing was stored")
+    if isinstance(exc, UnicodeDecodeError):
+        return problem(400, "request error", "the body is not UTF-8 text")
     if isinstance(exc, msgspec.ValidationError):
         return problem(422, "invalid request", str(exc))
     if isinstance(exc, NotAuthorizedException):
