@@ -20,6 +20,7 @@ from engine.storage.backup import table_digests
 from engine.storage.ratings import act_on_case, add_rating, add_ratings
 from tests.conftest import QUESTIONNAIRES
 from tests.engine.test_storage import PG_URL, url  # noqa: F401
+from tests.hardening._figures import record
 
 POLICY = load_policy(QUESTIONNAIRES / "policies" / "national.yaml")
 CAL = national_calendar()
@@ -80,7 +81,8 @@ def test_restore_gives_back_every_table(url, target, tmp_path, capsys):  # noqa:
     assert main(["restore", str(out), "--database", target]) == 0
     after = table_digests(target)
     assert after == before  # every table: same rows, same content
-    print(f"\nbackup/restore {url.split(':')[0]}: {len(after)} tables, {sum(d.rows for d in after.values())} rows equal")
+    record(f"backup-{url.split(':')[0].split('+')[0]}", {"tables": len(after), "tables_equal": len(after),
+                                                          "rows": sum(d.rows for d in after.values())})
     # the restored database keeps its rules: the audit log is still append-only
     eng = create_engine(target)
     with eng.connect() as c, pytest.raises(Exception, match="append-only"):
