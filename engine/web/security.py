@@ -4,7 +4,8 @@
   invitation tokens in links never leak, no framing, no caching of answers that carry data);
 - a rate limit on public traffic: requests that carry no API key (resident pages, the rating
   page, the API documentation, attempts without a key) are limited per client address,
-  `MANYI_PUBLIC_RATE_LIMIT` requests a minute (default 120; 0 turns the limit off). Requests
+  `MANYI_PUBLIC_RATE_LIMIT` requests a minute (default 600: a hall of tablets or a
+  community centre may share one address; 0 turns the limit off). Requests
   with a key are answered by the key check and the per-device/per-rater velocity rules.
 
 Behind a reverse proxy, let the proxy set the client address (uvicorn --proxy-headers)."""
@@ -55,7 +56,7 @@ async def _public(request: Request) -> bool:
 
 
 def public_rate_limit() -> RateLimitConfig | None:
-    per_minute = int(os.environ.get("MANYI_PUBLIC_RATE_LIMIT", "120"))
+    per_minute = int(os.environ.get("MANYI_PUBLIC_RATE_LIMIT", "600"))
     if per_minute <= 0:
         return None
     return RateLimitConfig(rate_limit=("minute", per_minute), check_throttle_handler=_public)
