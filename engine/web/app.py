@@ -36,21 +36,23 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
 
 
-#: a short text as the tables keep it: at most n characters, no control characters
-def Short(n: int) -> Any:
-    return Annotated[str, Meta(min_length=1, max_length=n, pattern=r"^[^\x00-\x1f]+$")]
+#: short texts as the tables keep them: at most n characters, no control characters
+_PRINTABLE = r"^[^\x00-\x1f]+$"
+Text64 = Annotated[str, Meta(min_length=1, max_length=64, pattern=_PRINTABLE)]
+Text128 = Annotated[str, Meta(min_length=1, max_length=128, pattern=_PRINTABLE)]
+Text200 = Annotated[str, Meta(min_length=1, max_length=200, pattern=_PRINTABLE)]
 
 
 class WaveIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    id: Short(64)  # type: ignore[valid-type]
+    id: Text64
     questionnaire_version_id: Id
-    title: Short(200)  # type: ignore[valid-type]
+    title: Text200
     plan_source: Annotated[str, Meta(pattern=r"^[^\x00]*$")] | None = None
 
 
 class PersonIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    stratum: Short(64) | None = None  # type: ignore[valid-type]
-    community: Short(64) | None = None  # type: ignore[valid-type]
+    stratum: Text64 | None = None
+    community: Text64 | None = None
     attributes: dict[str, Any] = {}
 
 
@@ -69,7 +71,7 @@ class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class CaseActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     action: Literal[ACTIONS]  # type: ignore[valid-type]
     note: Annotated[str, Meta(max_length=4000, pattern=r"^[^\x00]*$")]
-    handler: Short(128) | None = None  # type: ignore[valid-type]
+    handler: Text128 | None = None
     recheck: Literal["satisfied", "basic", "unsatisfied"] | None = None
     due: dt.date | None = None
 
