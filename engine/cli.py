@@ -188,7 +188,7 @@ def _serve(args: argparse.Namespace) -> int:
     url = database_url(args.database)
     upgrade(url)
     app = create_app(Store(url), policy=load_policy(args.policy))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -227,9 +227,24 @@ def _keys(args: argparse.Namespace) -> int:
     upgrade(url)
     store = Store(url)
     if args.action == "create":
-        key = store.create_api_key(args.role, label=args.label, actor="cli")
+        import datetime as dt
+        expires = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=args.expires_days)
+                   if args.expires_days else None)
+        key = store.create_api_key(args.role, label=args.label, expires_at=expires, actor="cli")
         print(key)
         print(f"(a {args.role} key; it is shown once and stored only as a hash)", file=sys.stderr)
+    elif args.action == "rotate":
+        import datetime as dt
+
+        from .storage import NotFound
+        from .storage.keys import rotate_api_key
+        try:
+            print(rotate_api_key(store, args.key or "", grace=dt.timedelta(hours=args.grace_hours), actor="cli"))
+        except (NotFound, ValueError) as e:
+            print(f"manyi keys rotate: {e}", file=sys.stderr)
+            return 1
+        print("(the successor key, shown once; the old key "
+              + (f"works {args.grace_hours} more hour(s))" if args.grace_hours else "no longer works)"), file=sys.stderr)
     else:
         store.revoke_api_key(args.key, actor="cli")
         print("revoked")
@@ -313,12 +328,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--database", help="database URL (default: MANYI_DATABASE_URL or var/manyi.db)")
     p.add_argument("--policy", default=str(Path(__file__).resolve().parent.parent / "questionnaires" / "policies"
                                            / "national.yaml"), help="the rating policy in force")
+    p.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     p.set_defaults(func=_serve)
-    p = sub.add_parser("keys", help="create or revoke API keys")
-    p.add_argument("action", choices=("create", "revoke"))
+    p = sub.add_parser("keys", help="create, rotate or revoke API keys")
+    p.add_argument("action", choices=("create", "revoke", "rotate"))
     p.add_argument("--role", choices=("admin", "evaluator", "handler", "leader", "integrator"), default="evaluator")
     p.add_argument("--label")
-    p.add_argument("--key", help="the key to revoke")
+    p.add_argument("--key", help="the key to revoke or rotate")
+    p.add_argument("--expires-days", type=float, help="create: the key stops working after this many days")
+    p.add_argument("--grace-hours", type=float, default=0, help="rotate: the old key keeps working this long")
     p.add_argument("--database", help="database URL (default: MANYI_DATABASE_URL or var/manyi.db)")
     p.set_defaults(func=_keys)
     p = sub.add_parser("ratings", help="good/bad ratings: metrics, or escalate overdue cases (督办)")
@@ -355,6 +373,8 @@ def _parser() -> argparse.ArgumentParser:
     register_cli(sub)  # invitations sheet, users add
     from .io.commands import add_commands  # manyi import, manyi export
     add_commands(sub)
+    from .ops import register as register_ops
+    register_ops(sub)
     return parser
 
 

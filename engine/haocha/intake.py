@@ -29,7 +29,7 @@ STAGES = ("accept", "review", "deliver", "overall")  # 受理 / 审批 / 出件 
 class RatingIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
     """One rating as a service system sends it (GB/T 39046 table 9 and provincial fields)."""
 
-    transaction_no: Annotated[str, Meta(min_length=1, max_length=50)]
+    transaction_no: Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f]+$")]
     stage: Literal["accept", "review", "deliver", "overall"] = "overall"
     sequence: Annotated[int, Meta(ge=1, le=5)] = 1
     adapter: Annotated[str, Meta(min_length=1, max_length=64)]
@@ -48,7 +48,7 @@ class RatingIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
     device_id: Annotated[str, Meta(max_length=128)] | None = None
     sub_ratings: dict[Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*$")], Annotated[int, Meta(ge=1, le=5)]] = {}
     reason_tags: list[str] = []
-    text: Annotated[str, Meta(max_length=2000)] | None = None
+    text: Annotated[str, Meta(max_length=2000, pattern=r"^[^\x00]*$")] | None = None
     finished_at: dt.datetime
     rated_at: dt.datetime
 

@@ -31,7 +31,7 @@ from .exporter import CODEBOOK_FORMATS, FORMATS, csv_chunks, export_wave, wave_q
 from .importer import check_file, import_valid
 from .tables import file_format
 
-__all__ = ["IO_ROUTE_ROLES", "io_routes"]
+__all__ = ["IO_ROUTE_ROLES", "io_routes", "document_downloads"]
 
 IMPORTS = "POST /api/v1/waves/{wave_id}/imports"
 COMMIT = "POST /api/v1/waves/{wave_id}/imports/{import_id}/commit"
@@ -43,8 +43,8 @@ IO_ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     EXPORT: ("admin", "evaluator", "leader"),
 }
 MAX_UPLOAD = 512 * 2**20
-_MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-          "sav": "application/x-spss-sav", "md": "text/markdown; charset=utf-8", "json": "application/json"}
+_MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+          "sav": "application/x-spss-sav", "md": "text/markdown", "json": "application/json"}
 
 
 def _spool(wave_id: str) -> Path:
@@ -129,3 +129,15 @@ def io_routes(store: Store, allow: Callable[[str], list]) -> list:
         return File(name, filename=filename, media_type=_MEDIA[ext], background=BackgroundTask(os.unlink, name))
 
     return [upload, commit, export]
+
+
+def document_downloads(app) -> None:
+    """State in the OpenAPI document every content type the export answers with (a handler
+    declares one): a file of the format asked for."""
+    from litestar.openapi.spec import OpenAPIMediaType as MediaType, OpenAPIType, Schema
+
+    op = app.openapi_schema.paths["/api/v1/waves/{wave_id}/export"].get
+    ok = op.responses["200"]
+    ok.description = "the export: CSV (streamed), XLSX, SPSS .sav, or the codebook (CSV, Markdown or JSON)"
+    ok.content = {mt: MediaType(schema=Schema(type=OpenAPIType.STRING, format="binary"))
+                  for mt in dict.fromkeys(_MEDIA.values())}

@@ -7,55 +7,76 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import Meta
 from litestar import Litestar, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.openapi import OpenAPIConfig
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
+from ..analysis.ratings import GROUPS
 from ..calendar import Calendar, national_calendar
+from ..haocha.cases import ACTIONS
 from ..haocha.intake import RatingIn, RatingRejected, accept_rating
-from ..io.routes import IO_ROUTE_ROLES, io_routes
+from ..io.routes import IO_ROUTE_ROLES, document_downloads, io_routes
 from ..loader import loads
 from ..schema import Policy
 from ..storage import Store
 from ..storage.ratings import act_on_case, add_rating, add_ratings, load_case, ratings_today
-from . import errors
+from . import contract, errors, security
 from .pages import WaveLimits, WaveQuotas, survey_pages
 
 __all__ = ["create_app", "ROUTE_ROLES"]
 
 
+#: a stored record's id (64-bit, as the databases keep them)
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
+
+
+#: short texts as the tables keep them: at most n characters, no control characters
+_PRINTABLE = r"^[^\x00-\x1f]+$"
+Text64 = Annotated[str, Meta(min_length=1, max_length=64, pattern=_PRINTABLE)]
+Text128 = Annotated[str, Meta(min_length=1, max_length=128, pattern=_PRINTABLE)]
+Text200 = Annotated[str, Meta(min_length=1, max_length=200, pattern=_PRINTABLE)]
+
+
 class WaveIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    id: str
-    questionnaire_version_id: int
-    title: str
-    plan_source: str | None = None
+    id: Text64
+    questionnaire_version_id: Id
+    title: Text200
+    plan_source: Annotated[str, Meta(pattern=r"^[^\x00]*$")] | None = None
     quotas: WaveQuotas | None = None
     limits: WaveLimits | None = None
 
 
+class PersonIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    stratum: Text64 | None = None
+    community: Text64 | None = None
+    attributes: dict[str, Any] = {}
+
+
 class InvitationsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    people: list[dict[str, Any]]
+    people: list[PersonIn]
 
 
 class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     answers: dict[str, Any]
     token: str | None = None
     attributes: dict[str, Any] = {}
-    mode: str = "web"
+    mode: Literal["web", "interviewer", "paper", "phone"] = "web"
     complete: bool = True
 
 
 class CaseActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    action: str
-    note: str
-    handler: str | None = None
-    recheck: str | None = None
+    action: Literal[ACTIONS]  # type: ignore[valid-type]
+    note: Annotated[str, Meta(max_length=4000, pattern=r"^[^\x00]*$")]
+    handler: Text128 | None = None
+    recheck: Literal["satisfied", "basic", "unsatisfied"] | None = None
     due: dt.date | None = None
 
 
@@ -148,18 +169,20 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
     @post("/api/v1/waves/{wave_id:str}/invitations", status_code=201, guards=allow("POST /api/v1/waves/{wave_id}/invitations"))
     async def invite(request: Request, wave_id: FromPath[str], data: JSONBody[InvitationsIn]) -> dict:
         _, actor = role_of(request, "POST /api/v1/waves/{wave_id}/invitations")
-        return {"tokens": store.create_invitations(wave_id, data.people, actor=actor)}
+        return {"tokens": store.create_invitations(wave_id, [msgspec.to_builtins(p) for p in data.people], actor=actor)}
 
     @post("/api/v1/waves/{wave_id:str}/responses", status_code=201, guards=allow("POST /api/v1/waves/{wave_id}/responses"))
     async def submit(request: Request, wave_id: FromPath[str], data: JSONBody[SubmissionIn],
-                     idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None) -> dict:
+                     idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=128,
+                                                                            pattern=r"^[\x21-\x7e]+$")] = None) -> dict:
         role, actor = role_of(request, "POST /api/v1/waves/{wave_id}/responses")
         r = store.submit(wave_id, data.answers, token=data.token, attributes=data.attributes, mode=data.mode,
                          complete=data.complete, idempotency_key=idempotency_key, entered_by=actor)
         return {"id": r.id, "status": r.status}
 
     @get("/api/v1/waves/{wave_id:str}/responses", guards=allow("GET /api/v1/waves/{wave_id}/responses"))
-    async def list_responses(request: Request, wave_id: FromPath[str], limit: FromQuery[int] = 100, after: FromQuery[int] = 0) -> dict:
+    async def list_responses(request: Request, wave_id: FromPath[str], limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+                             after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0) -> dict:
         role_of(request, "GET /api/v1/waves/{wave_id}/responses")
         rows = []
         for r in store.responses(wave_id, batch=min(limit, 1000)):
@@ -199,7 +222,8 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
 
     @get("/api/v1/metrics", guards=allow("GET /api/v1/metrics"))
     async def metrics(request: Request, start: FromQuery[dt.date], end: FromQuery[dt.date],
-                      by: FromQuery[str | None] = None, min_count: FromQuery[int] = 0) -> dict:
+                      by: FromQuery[Literal[GROUPS] | None] = None,  # type: ignore[valid-type]
+                      min_count: Annotated[int, QueryParameter(ge=0)] = 0) -> dict:
         from ..analysis.ratings import rating_metrics
         res = rating_metrics(store, policy, start=dt.datetime.combine(start, dt.time.min, tzinfo=dt.timezone.utc),
                              end=dt.datetime.combine(end, dt.time.min, tzinfo=dt.timezone.utc), by=by,
@@ -207,24 +231,29 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
         return {"by": by, "start": start.isoformat(), "end": end.isoformat(), "groups": _plain_metrics(res)}
 
     @get("/api/v1/cases/{case_id:int}", guards=allow("GET /api/v1/cases/{case_id}"))
-    async def get_case(request: Request, case_id: FromPath[int]) -> dict:
+    async def get_case(request: Request, case_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)]) -> dict:
         role_of(request, "GET /api/v1/cases/{case_id}")
         c = load_case(store, case_id)
         return {"id": case_id, "state": c.state, "handler": c.handler, "version": c.version,
                 "due": {k: v.isoformat() for k, v in c.due.items()}, "reopens": c.reopens}
 
     @post("/api/v1/cases/{case_id:int}/actions", status_code=200, guards=allow("POST /api/v1/cases/{case_id}/actions"))
-    async def act(request: Request, case_id: FromPath[int], data: JSONBody[CaseActionIn]) -> dict:
+    async def act(request: Request, case_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)], data: JSONBody[CaseActionIn],
+                  x_user: Annotated[str | None, HeaderParameter(name="X-User", min_length=1, max_length=128,
+                                                                pattern=r"^[^\x00-\x1f]+$")] = None) -> dict:
         role, actor = role_of(request, "POST /api/v1/cases/{case_id}/actions")
-        user = request.headers.get("x-user", actor)
+        user = x_user or actor
         c = act_on_case(store, case_id, data.action, role=role, actor=user, note=data.note,
                         at=dt.datetime.now(dt.timezone.utc), policy=policy, calendar=cal, handler=data.handler,
                         recheck=data.recheck, due=data.due)  # type: ignore[arg-type]
         return {"id": case_id, "state": c.state, "version": c.version}
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[publish, create_wave, open_wave, close_wave, invite, submit, list_responses, rate, rate_batch,
                         metrics, get_case, act, survey_pages(store, secret=key_secret), *io_routes(store, allow)],
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
+        on_app_init=[contract.document, security.protect],
     )
+    document_downloads(app)
+    return app

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
+from sqlalchemy.exc import DataError
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 
 from ..calendar import CalendarError
@@ -15,6 +17,7 @@ from ..haocha.intake import RatingRejected
 from ..storage import Conflict, NotFound
 
 PROBLEM = "application/problem+json"
+_log = logging.getLogger("manyi.web")
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
@@ -36,6 +39,11 @@ def handle(request: Request, exc: Exception) -> Response:
         return problem(404, "not found", str(exc))
     if isinstance(exc, CalendarError):
         return problem(422, "calendar", str(exc))
+    if isinstance(exc, DataError):  # PostgreSQL refuses what SQLite would store: say so, store nothing
+        return problem(422, "invalid value", "a value is longer than its field allows or holds a character "
+                       "the database cannot store (NUL); nothing was stored")
+    if isinstance(exc, UnicodeDecodeError):
+        return problem(400, "request error", "the body is not UTF-8 text")
     if isinstance(exc, msgspec.ValidationError):
         return problem(422, "invalid request", str(exc))
     if isinstance(exc, NotAuthorizedException):
@@ -46,4 +54,6 @@ def handle(request: Request, exc: Exception) -> Response:
         detail = exc.detail
         extra = getattr(exc, "extra", None)
         return problem(exc.status_code, "request error", str(detail), **({"errors": extra} if extra else {}))
+    # a bug of ours: the trace goes to the log (method and path only: bodies may hold personal data)
+    _log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "internal error", "the server failed; the request was not applied")
