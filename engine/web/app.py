@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Litestar, Request, get, post
+from litestar.datastructures import State
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
@@ -22,8 +24,10 @@ from ..haocha.intake import RatingIn, RatingRejected, accept_rating
 from ..loader import loads
 from ..schema import Policy
 from ..storage import Store
-from ..storage.ratings import act_on_case, add_rating, add_ratings, load_case, ratings_today
+from ..storage.ratings import act_on_case, load_case
+from ..storage.submissions import submission_item
 from . import errors
+from .writes import Writes
 
 __all__ = ["create_app", "ROUTE_ROLES"]
 
@@ -54,6 +58,9 @@ class CaseActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     recheck: str | None = None
     due: dt.date | None = None
 
+
+#: seconds a key's role is remembered: a revoked or expired key stops working within this time
+KEY_TTL = 2.0
 
 #: route path -> roles admitted (a test checks every route of the OpenAPI document is here)
 ROUTE_ROLES: dict[str, tuple[str, ...]] = {
@@ -96,13 +103,26 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                ) -> Litestar:
     cal = calendar or national_calendar()
     key_secret = secret or os.environ.get("MANYI_SECRET", "").encode() or b"manyi-development-secret"
+    writes = Writes(store, policy, cal, secret=key_secret)
+    roles: dict[str, tuple[str | None, float]] = {}  # key -> (role, checked at): revocations apply within KEY_TTL
+
+    def key_role(key: str) -> str | None:
+        now = time.monotonic()
+        hit = roles.get(key)
+        if hit is not None and now - hit[1] < KEY_TTL:
+            return hit[0]
+        role = store.api_key_role(key)
+        if len(roles) > 10_000:
+            roles.clear()
+        roles[key] = (role, now)
+        return role
 
     def allow(route: str):
         """Guard: a valid key whose role the route admits (checked before the body is read)."""
         def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
             auth = connection.headers.get("authorization", "")
             key = auth[7:].strip() if auth.lower().startswith("bearer ") else connection.headers.get("x-api-key", "")
-            role = store.api_key_role(key) if key else None
+            role = key_role(key) if key else None
             if role is None:
                 raise NotAuthorizedException()
             if role not in ROUTE_ROLES[route]:
@@ -148,8 +168,9 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
     async def submit(request: Request, wave_id: FromPath[str], data: JSONBody[SubmissionIn],
                      idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None) -> dict:
         role, actor = role_of(request, "POST /api/v1/waves/{wave_id}/responses")
-        r = store.submit(wave_id, data.answers, token=data.token, attributes=data.attributes, mode=data.mode,
-                         complete=data.complete, idempotency_key=idempotency_key, entered_by=actor)
+        r = await writes.submit(submission_item(wave_id, data.answers, token=data.token, attributes=data.attributes,
+                                                mode=data.mode, complete=data.complete,
+                                                idempotency_key=idempotency_key, entered_by=actor))
         return {"id": r.id, "status": r.status}
 
     @get("/api/v1/waves/{wave_id:str}/responses", guards=allow("GET /api/v1/waves/{wave_id}/responses"))
@@ -167,12 +188,9 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
     @post("/api/v1/ratings", status_code=201, guards=allow("POST /api/v1/ratings"))
     async def rate(request: Request, data: JSONBody[RatingIn]) -> dict:
         role_of(request, "POST /api/v1/ratings")
-        probe = accept_rating(data, policy, cal, secret=key_secret)
-        n_dev, n_rater = ratings_today(store, device_key=probe.device_key, rater_key=probe.rater_key,
-                                       day=data.rated_at.date())
-        rating = accept_rating(data, policy, cal, secret=key_secret, recent_by_device=n_dev, recent_by_rater=n_rater)
-        rid, case = add_rating(store, rating, policy, cal)
-        return {"rating_id": rid, "case_id": case, "level": rating.level, "bucket": rating.bucket}
+        probe = accept_rating(data, policy, cal, secret=key_secret)  # 422 before the writer; 429 and 409 in it
+        rid, case = await writes.rate(data, probe)
+        return {"rating_id": rid, "case_id": case, "level": probe.level, "bucket": probe.bucket}
 
     @post("/api/v1/ratings/batch", status_code=200, guards=allow("POST /api/v1/ratings/batch"))
     async def rate_batch(request: Request, data: JSONBody[list[RatingIn]]) -> dict:
@@ -186,7 +204,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                 where.append(k)
             except RatingRejected as e:
                 results[k] = {"index": k, "status": e.status, "field": e.field, "detail": str(e)}
-        for k, (rid, case, reason) in zip(where, add_ratings(store, accepted, policy, cal)):
+        for k, (rid, case, reason) in zip(where, await writes.rate_batch(accepted)):
             results[k] = ({"index": k, "status": 201, "rating_id": rid, "case_id": case} if reason is None
                           else {"index": k, "status": 409, "detail": reason})
         return {"results": results, "stored": sum(r.get("status") == 201 for r in results)}
@@ -221,4 +239,6 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                         metrics, get_case, act],
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
+        on_startup=[writes.start], on_shutdown=[writes.stop],
+        state=State({"writes": writes}),
     )
