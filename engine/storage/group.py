@@ -72,8 +72,13 @@ class GroupCommitter:
         return fut
 
     async def write(self, kind: Kind, item: Any) -> Any:
-        """Queue one item and wait (without blocking the event loop) for its committed result."""
-        return await asyncio.wrap_future(self.submit(kind, item))
+        """Queue one item and wait (without blocking the event loop) for its committed result.
+        The writer wakes each event loop once per group, not once per item."""
+        if self._thread is None and self._autostart:
+            self.start()
+        fut = asyncio.get_running_loop().create_future()
+        self._queue.put((kind, item, fut))
+        return await fut
 
     def write_sync(self, kind: Kind, item: Any) -> Any:
         return self.submit(kind, item).result()
@@ -99,9 +104,7 @@ class GroupCommitter:
                 self._write(batch)
             except BaseException as e:  # never leave a caller waiting
                 log.exception("group commit failed")
-                for _, _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(e)
+                _resolve([(fut, e) for _, _, fut in batch])
 
     def _write(self, batch: list[tuple[Kind, Any, Future]]) -> None:
         groups: dict[Kind, list[tuple[Any, Future]]] = {}
@@ -124,11 +127,7 @@ class GroupCommitter:
             return
         self.commits += 1
         self.items += len(batch)
-        for fut, res in answers:  # only now: the commit holds every write of the group
-            if isinstance(res, BaseException):
-                fut.set_exception(res)
-            else:
-                fut.set_result(res)
+        _resolve(answers)  # only now: the commit holds every write of the group
 
     def _write_alone(self, kind: Kind, item: Any, fut: Future) -> None:
         """One item in its own transaction; a kind may name its own single-item path
@@ -141,11 +140,35 @@ class GroupCommitter:
                 with self.engine.begin() as conn:
                     (res,) = kind(conn, [item])
         except Exception as e:
-            fut.set_exception(e)
+            _resolve([(fut, e)])
             return
         self.commits += 1
         self.items += 1
+        _resolve([(fut, res)])
+
+
+def _settle(pairs: list[tuple[Any, Any]]) -> None:
+    for fut, res in pairs:
+        if fut.done():  # an asyncio caller that went away (cancelled)
+            continue
         if isinstance(res, BaseException):
             fut.set_exception(res)
         else:
             fut.set_result(res)
+
+
+def _resolve(answers: list[tuple[Any, Any]]) -> None:
+    """Thread-safe futures directly; asyncio futures in one callback per event loop."""
+    loops: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any]]] = {}
+    plain = []
+    for fut, res in answers:
+        if isinstance(fut, asyncio.Future):
+            loops.setdefault(fut.get_loop(), []).append((fut, res))
+        else:
+            plain.append((fut, res))
+    _settle(plain)
+    for loop, pairs in loops.items():
+        try:
+            loop.call_soon_threadsafe(_settle, pairs)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass

@@ -8,9 +8,7 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Any, Sequence
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +16,7 @@ from ..calendar import Calendar
 from ..haocha.cases import Case, open_case, transition
 from ..haocha.intake import Rating
 from ..schema import Policy
+from ._fast import insert_returning_ids, insert_rows
 from .models import AuditEntry, CaseEventRow, CaseRow, RatingRow
 from .store import Conflict, NotFound, Store
 
@@ -103,7 +102,7 @@ def act_on_case(store: Store, case_id: int, action: str, *, role: str, actor: st
 _RATING = RatingRow.__table__
 _CASE = CaseRow.__table__
 _AUDIT = AuditEntry.__table__
-_CASE_INSERT = insert(_CASE).returning(_CASE.c.id, _CASE.c.rating_id)
+_ONCE = ("transaction_no", "stage", "sequence")
 
 
 def _rating_row(r: Rating, policy_id: str, is_default: bool, now: dt.datetime) -> dict[str, Any]:
@@ -114,12 +113,6 @@ def _rating_row(r: Rating, policy_id: str, is_default: bool, now: dt.datetime) -
             "rater_type": r.rater_type, "rater_key": r.rater_key, "device_key": r.device_key,
             "sub_ratings": r.sub_ratings, "reason_tags": list(r.reason_tags), "text": r.text,
             "finished_at": r.finished_at, "rated_at": r.rated_at}
-
-
-def _insert_stmt(conn: Connection):
-    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(_RATING)
-    return ins.on_conflict_do_nothing(index_elements=["transaction_no", "stage", "sequence"]).returning(
-        _RATING.c.id, _RATING.c.transaction_no, _RATING.c.stage, _RATING.c.sequence)
 
 
 def write_ratings(conn: Connection, ratings: Sequence[Rating], policy: Policy, calendar: Calendar, *,
@@ -140,17 +133,11 @@ def write_ratings(conn: Connection, ratings: Sequence[Rating], policy: Policy, c
             continue
         seen.add(key)
         todo.append((k, _rating_row(rating, policy.id, is_default, now), rating))
-    # one multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING per page: the rows that come
-    # back are the new ones; a key that does not come back was rated before
-    stmt = _insert_stmt(conn)
-    got: dict[tuple, int] = {}
-    for i in range(0, len(todo), 1000):
-        page = [row for _, row, _ in todo[i:i + 1000]]
-        for rid, t_no, stage, seq in conn.execute(stmt, page):
-            got[(t_no, stage, seq)] = rid
+    # INSERT ... ON CONFLICT DO NOTHING RETURNING: a row that comes back is new; one that does
+    # not was rated before
+    ids = insert_returning_ids(conn, _RATING, [row for _, row, _ in todo], unique=_ONCE)
     case_rows, case_at, audit_rows = [], [], []
-    for k, row, rating in todo:
-        rid = got.get((row["transaction_no"], row["stage"], row["sequence"]))
+    for (k, row, rating), rid in zip(todo, ids):
         if rid is None:
             out[k] = (None, None, f"transaction {row['transaction_no']} stage {row['stage']} was already rated "
                       f"(rating {row['sequence']})")
@@ -162,12 +149,8 @@ def write_ratings(conn: Connection, ratings: Sequence[Rating], policy: Policy, c
             case_at.append((k, rid))
         else:
             out[k] = (rid, None, None)
-    by_rating: dict[int, int] = {}
-    for i in range(0, len(case_rows), 1000):
-        for cid, rid in conn.execute(_CASE_INSERT, case_rows[i:i + 1000]):
-            by_rating[rid] = cid
-    for k, rid in case_at:
-        out[k] = (rid, by_rating[rid], None)
+    for (k, rid), cid in zip(case_at, insert_returning_ids(conn, _CASE, case_rows)):
+        out[k] = (rid, cid, None)
     stored = sum(1 for rid, _, _ in out if rid is not None)
     if audit == "each":
         audit_rows = [{"at": now, "actor": actor, "action": "rate", "target_type": "rating", "target_id": str(rid),
@@ -177,8 +160,7 @@ def write_ratings(conn: Connection, ratings: Sequence[Rating], policy: Policy, c
         audit_rows = [{"at": now, "actor": actor, "action": "default_batch" if is_default else "rate_batch",
                        "target_type": "rating", "target_id": str(stored),
                        "detail": {"stored": stored, "refused": len(ratings) - stored}}]
-    if audit_rows:
-        conn.execute(insert(_AUDIT), audit_rows)
+    insert_rows(conn, _AUDIT, audit_rows)
     return out
 
 

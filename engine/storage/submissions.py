@@ -11,16 +11,15 @@ each item again alone through Store.submit."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from .models import MODES, Invitation, Response, Wave
-from .store import Conflict, NotFound, Store, StoredResponse, _now, hash_token
+from ._fast import insert_returning_ids
+from .store import Conflict, NotFound, Store, StoredResponse, _now, hash_token, payload_digest
 
 __all__ = ["SubmissionItem", "submission_item", "submissions_kind"]
 
@@ -48,15 +47,13 @@ def submission_item(wave_id: str, answers: dict[str, Any], *, token: str | None 
     as Store.submit)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    payload = json.dumps({"w": wave_id, "a": answers, "t": token, "x": attributes, "m": mode, "c": complete},
-                         sort_keys=True, ensure_ascii=False, default=str)
     return SubmissionItem(wave_id, answers, token, dict(attributes or {}), mode, complete, idempotency_key,
-                          dict(paradata or {}), entered_by, hashlib.sha256(payload.encode("utf-8")).hexdigest(),
+                          dict(paradata or {}), entered_by,
+                          payload_digest(wave_id, answers, token, attributes, mode, complete),
                           hash_token(token) if token is not None else None)
 
 
 _RESPONSE = Response.__table__
-_INSERT = insert(_RESPONSE).returning(_RESPONSE.c.id, sort_by_parameter_order=True)
 _USE = (update(Invitation.__table__).where(Invitation.__table__.c.id == bindparam("iid"))
         .values(used_at=bindparam("used")))
 
@@ -66,11 +63,29 @@ def _stored(row) -> StoredResponse:
                           row.mode, dict(row.attributes or {}), dict(row.answers or {}), row.submitted_at)
 
 
+def _stored_keys(conn: Connection, keys: set[str]) -> dict[str, Any]:
+    """Stored responses of these idempotency keys: one indexed query on the key alone (the
+    whole rows are read only for the keys found, which are rare)."""
+    if not keys:
+        return {}
+    found: list[str] = []
+    keys_list = list(keys)
+    for i in range(0, len(keys_list), 500):
+        page = keys_list[i:i + 500]
+        found += conn.execute(select(_RESPONSE.c.idempotency_key).where(
+            _RESPONSE.c.idempotency_key.in_(page))).scalars().all() if conn.dialect.name != "sqlite" else [
+            k for (k,) in conn.exec_driver_sql(
+                f"SELECT idempotency_key FROM response WHERE idempotency_key IN ({','.join('?' * len(page))})",
+                tuple(page))]
+    if not found:
+        return {}
+    return {r.idempotency_key: r for r in conn.execute(select(_RESPONSE).where(
+        _RESPONSE.c.idempotency_key.in_(found)))}
+
+
 def write_submissions(conn: Connection, items: Sequence[SubmissionItem]) -> list[Any]:
     out: list[Any] = [None] * len(items)
-    keys = {i.idempotency_key for i in items if i.idempotency_key is not None}
-    old = {r.idempotency_key: r for r in conn.execute(
-        select(_RESPONSE).where(_RESPONSE.c.idempotency_key.in_(keys)))} if keys else {}
+    old = _stored_keys(conn, {i.idempotency_key for i in items if i.idempotency_key is not None})
     waves = {w.id: w for w in conn.execute(select(Wave.id, Wave.status, Wave.questionnaire_version_id).where(
         Wave.id.in_({i.wave_id for i in items})))}
     hashes = {i.token_hash for i in items if i.token_hash is not None}
@@ -128,8 +143,7 @@ def write_submissions(conn: Connection, items: Sequence[SubmissionItem]) -> list
                      "idempotency_key": key, "payload_sha256": i.digest,
                      "submitted_at": now if i.complete else None, "entered_by": i.entered_by, "created_at": now})
     if rows:
-        ids = conn.execute(_INSERT, rows).scalars().all() if len(rows) > 1 else [
-            conn.execute(_INSERT.values(rows[0])).scalar_one()]
+        ids = insert_returning_ids(conn, _RESPONSE, rows)
         for k, rid, row in zip(row_of, ids, rows):
             out[k] = StoredResponse(rid, row["wave_id"], row["questionnaire_version_id"], row["invitation_id"],
                                     row["status"], row["mode"], dict(row["attributes"]), dict(row["answers"]),

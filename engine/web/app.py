@@ -5,6 +5,7 @@ each route names the roles it admits."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import time
@@ -106,12 +107,12 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
     writes = Writes(store, policy, cal, secret=key_secret)
     roles: dict[str, tuple[str | None, float]] = {}  # key -> (role, checked at): revocations apply within KEY_TTL
 
-    def key_role(key: str) -> str | None:
+    async def key_role(key: str) -> str | None:
         now = time.monotonic()
         hit = roles.get(key)
         if hit is not None and now - hit[1] < KEY_TTL:
             return hit[0]
-        role = store.api_key_role(key)
+        role = await asyncio.to_thread(store.api_key_role, key)
         if len(roles) > 10_000:
             roles.clear()
         roles[key] = (role, now)
@@ -119,10 +120,10 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
 
     def allow(route: str):
         """Guard: a valid key whose role the route admits (checked before the body is read)."""
-        def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
             auth = connection.headers.get("authorization", "")
             key = auth[7:].strip() if auth.lower().startswith("bearer ") else connection.headers.get("x-api-key", "")
-            role = key_role(key) if key else None
+            role = await key_role(key) if key else None
             if role is None:
                 raise NotAuthorizedException()
             if role not in ROUTE_ROLES[route]:
