@@ -149,7 +149,7 @@ def write_ratings(conn: Connection, ratings: Sequence[Rating], policy: Policy, c
             case_at.append((k, rid))
         else:
             out[k] = (rid, None, None)
-    for (k, rid), cid in zip(case_at, insert_returning_ids(conn, _CASE, case_rows)):
+    for (k, rid), cid in zip(case_at, insert_returning_ids(conn, _CASE, case_rows, unique=("rating_id",))):
         out[k] = (rid, cid, None)
     stored = sum(1 for rid, _, _ in out if rid is not None)
     if audit == "each":
