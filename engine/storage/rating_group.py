@@ -11,12 +11,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from sqlalchemy import func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from ..calendar import Calendar
 from ..haocha.intake import Rating, RatingIn, accept_rating
 from ..schema import Policy
+from ._fast import bind, select_in
 from .models import RatingRow
 from .ratings import write_ratings
 from .store import Conflict
@@ -36,7 +36,7 @@ def _day(data: RatingIn) -> dt.date:
     return data.rated_at.date()
 
 
-def _counts(conn: Connection, column, keys: set[tuple[str, dt.date]]) -> Counter:
+def _counts(conn: Connection, column: str, keys: set[tuple[str, dt.date]]) -> Counter:
     """Ratings stored per (key, day): one query per day in the group."""
     out: Counter = Counter()
     by_day: dict[dt.date, set[str]] = {}
@@ -44,10 +44,9 @@ def _counts(conn: Connection, column, keys: set[tuple[str, dt.date]]) -> Counter
         by_day.setdefault(day, set()).add(key)
     for day, ks in by_day.items():
         start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.timezone.utc)
-        q = (select(column, func.count()).where(column.in_(ks), RatingRow.rated_at >= start,
-                                                 RatingRow.rated_at < start + dt.timedelta(days=1))
-             .group_by(column))
-        for key, n in conn.execute(q):
+        lo, hi = (bind(conn, RatingRow.rated_at, t) for t in (start, start + dt.timedelta(days=1)))
+        for key, n in select_in(conn, f"SELECT {column}, count(*) FROM rating WHERE rated_at >= {{p}} AND "
+                                f"rated_at < {{p}} AND {column} IN ({{in}}) GROUP BY {column}", sorted(ks), lo, hi):
             out[(key, day)] = int(n)
     return out
 
@@ -59,13 +58,13 @@ def single_ratings_kind(policy: Policy, calendar: Calendar, *, secret: bytes):
     def single_ratings(conn: Connection, items: Sequence[RatingItem]) -> list[Any]:
         out: list[Any] = [None] * len(items)
         keys = {(i.rating.transaction_no, i.rating.stage, i.rating.sequence) for i in items}
-        stored = set(conn.execute(select(RatingRow.transaction_no, RatingRow.stage, RatingRow.sequence).where(
-            tuple_(RatingRow.transaction_no, RatingRow.stage, RatingRow.sequence).in_(keys))).all()) \
-            if len(items) > 1 else set()
+        stored = {k for k in select_in(conn, "SELECT transaction_no, stage, sequence FROM rating "
+                                       "WHERE transaction_no IN ({in})", sorted({k[0] for k in keys}))
+                  if k in keys} if len(items) > 1 else set()
         if limited:
-            by_device = _counts(conn, RatingRow.device_key, {(i.rating.device_key, _day(i.data)) for i in items
+            by_device = _counts(conn, "device_key", {(i.rating.device_key, _day(i.data)) for i in items
                                                              if i.rating.device_key is not None})
-            by_rater = _counts(conn, RatingRow.rater_key, {(i.rating.rater_key, _day(i.data)) for i in items
+            by_rater = _counts(conn, "rater_key", {(i.rating.rater_key, _day(i.data)) for i in items
                                                            if i.rating.rater_key is not None})
         accepted, where = [], []
         for k, i in enumerate(items):

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from .models import MODES, Invitation, Response, Wave
-from ._fast import insert_returning_ids
+from ._fast import insert_returning_ids, select_in
 from .store import Conflict, NotFound, Store, StoredResponse, _now, hash_token, payload_digest
 
 __all__ = ["SubmissionItem", "submission_item", "submissions_kind"]
@@ -68,15 +68,8 @@ def _stored_keys(conn: Connection, keys: set[str]) -> dict[str, Any]:
     whole rows are read only for the keys found, which are rare)."""
     if not keys:
         return {}
-    found: list[str] = []
-    keys_list = list(keys)
-    for i in range(0, len(keys_list), 500):
-        page = keys_list[i:i + 500]
-        found += conn.execute(select(_RESPONSE.c.idempotency_key).where(
-            _RESPONSE.c.idempotency_key.in_(page))).scalars().all() if conn.dialect.name != "sqlite" else [
-            k for (k,) in conn.exec_driver_sql(
-                f"SELECT idempotency_key FROM response WHERE idempotency_key IN ({','.join('?' * len(page))})",
-                tuple(page))]
+    found = [k for (k,) in select_in(conn, "SELECT idempotency_key FROM response WHERE idempotency_key IN ({in})",
+                                     sorted(keys))]
     if not found:
         return {}
     return {r.idempotency_key: r for r in conn.execute(select(_RESPONSE).where(
