@@ -27,6 +27,7 @@ from ..schema import Policy
 from ..storage import Store
 from ..storage.ratings import act_on_case, load_case
 from ..storage.submissions import submission_item
+from ..storage.transactions import add_transactions
 from . import errors
 from .writes import Writes
 
@@ -52,6 +53,22 @@ class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     complete: bool = True
 
 
+class TransactionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """A finished service transaction, reported by a service system (for default ratings)."""
+
+    transaction_no: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+    region_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6,12}$")]
+    finished_at: dt.datetime
+    item_code: Annotated[str, msgspec.Meta(max_length=24)] | None = None
+    department_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")] | None = None
+    hall: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    window: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    staff_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+_TRANSACTIONS = msgspec.json.Decoder(list[TransactionIn])
+
+
 class CaseActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     action: str
     note: str
@@ -74,6 +91,7 @@ ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "GET /api/v1/waves/{wave_id}/responses": ("admin", "evaluator", "leader"),
     "POST /api/v1/ratings": ("admin", "integrator"),
     "POST /api/v1/ratings/batch": ("admin", "integrator"),
+    "POST /api/v1/transactions": ("admin", "integrator"),
     "GET /api/v1/metrics": ("admin", "leader", "evaluator"),
     "GET /api/v1/cases/{case_id}": ("admin", "handler", "leader"),
     "POST /api/v1/cases/{case_id}/actions": ("admin", "handler", "integrator", "leader"),
@@ -210,6 +228,21 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                           else {"index": k, "status": 409, "detail": reason})
         return {"results": results, "stored": sum(r.get("status") == 201 for r in results)}
 
+    @post("/api/v1/transactions", status_code=200, guards=allow("POST /api/v1/transactions"))
+    async def report_transactions(request: Request) -> dict:
+        """Body: a JSON list of TransactionIn (decoded here so that a bad field is named by its
+        path, e.g. `$[3].region_code`, in a 422)."""
+        _, actor = role_of(request, "POST /api/v1/transactions")
+        data = _TRANSACTIONS.decode(await request.body())
+        if len(data) > 10_000:
+            raise HTTPException(status_code=413, detail="at most 10,000 transactions per request")
+        ids = await asyncio.to_thread(add_transactions, store, [msgspec.structs.asdict(t) for t in data],
+                                      source=actor)
+        return {"results": [{"index": k, "status": 201, "id": i} if i is not None else
+                            {"index": k, "status": 409, "detail": f"transaction {data[k].transaction_no} was "
+                             "reported before"} for k, i in enumerate(ids)],
+                "stored": sum(i is not None for i in ids)}
+
     @get("/api/v1/metrics", guards=allow("GET /api/v1/metrics"))
     async def metrics(request: Request, start: FromQuery[dt.date], end: FromQuery[dt.date],
                       by: FromQuery[str | None] = None, min_count: FromQuery[int] = 0) -> dict:
@@ -237,7 +270,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
 
     return Litestar(
         route_handlers=[publish, create_wave, open_wave, close_wave, invite, submit, list_responses, rate, rate_batch,
-                        metrics, get_case, act],
+                        report_transactions, metrics, get_case, act],
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
         on_startup=[writes.start], on_shutdown=[writes.stop],
