@@ -29,6 +29,7 @@ from ..storage.ratings import act_on_case, load_case
 from ..storage.submissions import submission_item
 from ..storage.transactions import add_transactions
 from . import errors
+from .rating_pages import rating_page_routes
 from .writes import Writes
 
 __all__ = ["create_app", "ROUTE_ROLES"]
@@ -270,7 +271,8 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
 
     return Litestar(
         route_handlers=[publish, create_wave, open_wave, close_wave, invite, submit, list_responses, rate, rate_batch,
-                        report_transactions, metrics, get_case, act],
+                        report_transactions, metrics, get_case, act,
+                        *rating_page_routes(store, policy, cal, writes, secret=key_secret)],
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
         on_startup=[writes.start], on_shutdown=[writes.stop],
