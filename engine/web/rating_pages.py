@@ -19,12 +19,12 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath, URLEncodedBody
 from sqlalchemy import select
 
 from ..calendar import Calendar
@@ -146,7 +146,7 @@ def rating_page_routes(store: Store, policy: Policy, calendar: Calendar, writes:
         return {"level": lv.level, "label": lv.label.get(lang), "bucket": lv.bucket}
 
     @get("/r/{token:str}", include_in_schema=False)
-    async def rating_page(request: Request, token: str) -> Response:
+    async def rating_page(request: Request, token: FromPath[str]) -> Response:
         no = read_token(token, secret)
         tx = transaction(no) if no is not None else None
         c = ctx(request, token)
@@ -164,8 +164,7 @@ def rating_page_routes(store: Store, policy: Policy, calendar: Calendar, writes:
         return page("levels", {**c, "tx": tx, "levels": [level_view(c["lang"], lv) for lv in levels]}, cookies=new)
 
     @post("/r/{token:str}", include_in_schema=False, status_code=200)
-    async def rate_by_page(request: Request, token: str,
-                           data: dict[str, Any] = Body(media_type=RequestEncodingType.URL_ENCODED)) -> Response:
+    async def rate_by_page(request: Request, token: FromPath[str], data: URLEncodedBody[dict[str, Any]]) -> Response:
         no = read_token(token, secret)
         tx = transaction(no) if no is not None else None
         c = ctx(request, token)
@@ -188,8 +187,6 @@ def rating_page_routes(store: Store, policy: Policy, calendar: Calendar, writes:
                 "staff_id": tx["staff_id"], "device_id": request.cookies.get(DEVICE_COOKIE), "reason_tags": tags,
                 "text": text, "finished_at": finished, "rated_at": dt.datetime.now(dt.timezone.utc)}
         try:
-            import msgspec
-
             data_in = msgspec.convert({k: v for k, v in body.items() if v is not None}, RatingIn)
             probe = accept_rating(data_in, policy, calendar, secret=secret)
             _, case = await writes.rate(data_in, probe)  # answered after the commit
