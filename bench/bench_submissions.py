@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'endpoint':34s} {'submissions/s':>14s} {'p99 ms':>8s}")
     print(f"  {'bare litestar (decode only)':34s} {b:14,.0f} {median(lat['bare']):8.1f}")
     print(f"  {'manyi, durable (group commit)':34s} {m:14,.0f} {median(lat['manyi']):8.1f}")
-    print(f"  ratio manyi / bare: {m / b:.2f} (goal >= 0.50)")
+    pairs = sorted(x / y for x, y in zip(rates["manyi"], rates["bare"]))
+    print(f"  ratio manyi / bare: {m / b:.2f} of the medians; {median(pairs):.2f} median of the runs' ratios "
+          f"(each run's pair back to back; range {pairs[0]:.2f}-{pairs[-1]:.2f}) (goal >= 0.50)")
     return 0
 
 

@@ -119,8 +119,6 @@ class GroupCommitter:
                         raise RuntimeError(f"{kind.__name__} answered {len(results)} of {len(pairs)} items")
                     answers.extend((fut, res) for (_, fut), res in zip(pairs, results))
         except Exception:
-            if len(batch) == 1:
-                raise
             log.info("group of %d rolled back; writing its items one by one", len(batch))
             for kind, item, fut in batch:
                 self._write_alone(kind, item, fut)
