@@ -12,12 +12,12 @@ each item again alone through Store.submit."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from .models import MODES, Invitation, Response, Wave
+from .models import MODES, Invitation, Response
 from ._fast import insert_returning_ids, select_in
 from .store import Conflict, NotFound, Store, StoredResponse, _now, hash_token, payload_digest
 
@@ -58,6 +58,12 @@ _USE = (update(Invitation.__table__).where(Invitation.__table__.c.id == bindpara
         .values(used_at=bindparam("used")))
 
 
+class _WaveRow(NamedTuple):
+    id: str
+    status: str
+    questionnaire_version_id: int
+
+
 def _stored(row) -> StoredResponse:
     return StoredResponse(row.id, row.wave_id, row.questionnaire_version_id, row.invitation_id, row.status,
                           row.mode, dict(row.attributes or {}), dict(row.answers or {}), row.submitted_at)
@@ -79,8 +85,9 @@ def _stored_keys(conn: Connection, keys: set[str]) -> dict[str, Any]:
 def write_submissions(conn: Connection, items: Sequence[SubmissionItem]) -> list[Any]:
     out: list[Any] = [None] * len(items)
     old = _stored_keys(conn, {i.idempotency_key for i in items if i.idempotency_key is not None})
-    waves = {w.id: w for w in conn.execute(select(Wave.id, Wave.status, Wave.questionnaire_version_id).where(
-        Wave.id.in_({i.wave_id for i in items})))}
+    waves = {w[0]: _WaveRow(*w) for w in select_in(
+        conn, "SELECT id, status, questionnaire_version_id FROM wave WHERE id IN ({in})",
+        sorted({i.wave_id for i in items}))}
     hashes = {i.token_hash for i in items if i.token_hash is not None}
     invitations = {v.token_hash: v for v in conn.execute(select(
         Invitation.id, Invitation.wave_id, Invitation.token_hash, Invitation.stratum, Invitation.community,
