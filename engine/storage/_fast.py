@@ -9,6 +9,7 @@ Other databases: SQLAlchemy Core's insertmanyvalues with RETURNING sorted by par
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any, Sequence
 
 from sqlalchemy import Table, insert
@@ -117,7 +118,8 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
 
 def _copy_returning_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
                         unique: tuple[str, ...]) -> list[int | None]:
-    """PostgreSQL: COPY the rows into a temporary twin of the table (emptied at commit), then
+    """PostgreSQL: COPY the rows into a temporary twin of the table (made once per session,
+    emptied at commit), then
     one INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING the new ids with their keys.
     (Parsing a multi-row VALUES statement of 1,000 rows costs psycopg more than the insert.)"""
     from sqlalchemy import JSON
@@ -126,14 +128,16 @@ def _copy_returning_ids(conn: Connection, table: Table, rows: Sequence[dict[str,
 
     q = conn.dialect.identifier_preparer.quote
     name = conn.dialect.identifier_preparer.format_table(table)
-    temp = q(f"_in_{table.name}")
+    temp = q(f"_in_{table.name}_{hashlib.sha256(' '.join(rows[0]).encode()).hexdigest()[:8]}")
     columns = tuple(rows[0])
     cols = ", ".join(q(c) for c in columns)
     pk = table.primary_key.columns.values()[0].name
     cur = conn.connection.driver_connection.cursor()
     try:
+        # made once per database session (a rolled-back creation is made again), emptied at commit
         cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS "
                     f"SELECT {cols} FROM {name} WITH NO DATA")
+        cur.execute(f"DELETE FROM {temp}")  # rows of an earlier batch in this transaction
         json_cols = [isinstance(table.c[c].type, JSON) for c in columns]
         with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
             for row in rows:
@@ -143,7 +147,6 @@ def _copy_returning_ids(conn: Connection, table: Table, rows: Sequence[dict[str,
         cur.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {temp} ON CONFLICT ({keys}) DO NOTHING "
                     f"RETURNING {q(pk)}, {keys}")
         got = {tuple(r[1:]): r[0] for r in cur.fetchall()}
-        cur.execute(f"TRUNCATE {temp}")
     finally:
         cur.close()
     return [got.get(tuple(row[c] for c in unique)) for row in rows]
