@@ -49,6 +49,7 @@ class Calendar:
     years: set[int] = field(default_factory=set)          # years with data
     local: dict[str, tuple[set[dt.date], set[dt.date]]] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)  # (start, days, region) -> day
 
     def add(self, doc: WorkingCalendar, source: str = "") -> "Calendar":
         """Add the years and local adjustments of a calendar document (a given year replaces
@@ -62,6 +63,7 @@ class Calendar:
             off.update(_expand(adj.holidays))
             on.update(adj.workdays)
         self.sources.append(source or doc.id)
+        self._memo.clear()
         return self
 
     def _check(self, day: dt.date) -> None:
@@ -89,12 +91,19 @@ class Calendar:
         """The day that ends `days` working days after `start` (start is day 0)."""
         if days < 0:
             raise ValueError(f"days must be >= 0; got {days}")
+        key = (start, days, region)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
         day = start
         counted = 0
         while counted < days:
             day += dt.timedelta(days=1)
             if self.is_working_day(day, region):
                 counted += 1
+        if len(self._memo) > 100_000:
+            self._memo.clear()
+        self._memo[key] = day
         return day
 
     def due(self, event: dt.date | dt.datetime, duration: Duration, region: str | None = None) -> dt.date:

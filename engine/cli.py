@@ -203,6 +203,14 @@ def _ratings(args: argparse.Namespace) -> int:
     upgrade(url)
     store = Store(url)
     policy = load_policy(args.policy)
+    if args.action == "defaults":
+        from .storage.transactions import default_ratings
+
+        today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+        run = default_ratings(store, policy, national_calendar(args.calendar or ()), today=today)
+        print(run.note or f"{run.rated} default rating(s) given; {run.still_open} unrated transaction(s) "
+                          "still inside their rating window")
+        return 0
     if args.action == "escalate":
         from .storage.ratings import escalate_overdue
 
@@ -339,8 +347,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--grace-hours", type=float, default=0, help="rotate: the old key keeps working this long")
     p.add_argument("--database", help="database URL (default: MANYI_DATABASE_URL or var/manyi.db)")
     p.set_defaults(func=_keys)
-    p = sub.add_parser("ratings", help="good/bad ratings: metrics, or escalate overdue cases (督办)")
-    p.add_argument("action", choices=("metrics", "escalate"))
+    p = sub.add_parser("ratings", help="good/bad ratings: metrics, escalate overdue cases (督办), or give "
+                                       "default ratings to transactions unrated after the window")
+    p.add_argument("action", choices=("metrics", "escalate", "defaults"))
     p.add_argument("--policy", default=str(Path(__file__).resolve().parent.parent / "questionnaires" / "policies"
                                            / "national.yaml"))
     p.add_argument("--database", help="database URL (default: MANYI_DATABASE_URL or var/manyi.db)")
@@ -348,7 +357,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--end", help="day after the last (metrics)")
     p.add_argument("--by", help="group by department_code, item_code, region_code, hall, window, staff_id, channel")
     p.add_argument("--min-count", type=int, default=0, help="groups with fewer valid ratings are marked suppressed")
-    p.add_argument("--today", help="the day to judge deadlines by (escalate; default today)")
+    p.add_argument("--today", help="the day to judge deadlines and windows by (escalate, defaults; default today)")
     p.add_argument("--calendar", action="append", help="working_calendar YAML files to add")
     p.set_defaults(func=_ratings)
     p = sub.add_parser("demo", help="the whole mission on SQLite: simulated waves and ratings, scores, reports")

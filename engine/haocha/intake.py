@@ -90,17 +90,39 @@ class Rating:
     real_name: bool
 
 
+_KEYS: dict[bytes, "hmac.HMAC"] = {}
+
+
 def keyed_hash(value: str | None, secret: bytes) -> str | None:
+    """HMAC-SHA256 of the value with the deployment's secret (the keyed state is made once per
+    secret and copied for each value)."""
     if value is None:
         return None
-    return hmac.new(secret, value.strip().encode("utf-8"), hashlib.sha256).hexdigest()
+    base = _KEYS.get(secret)
+    if base is None:
+        base = _KEYS[secret] = hmac.new(secret, digestmod=hashlib.sha256)
+    h = base.copy()
+    h.update(value.strip().encode("utf-8"))
+    return h.hexdigest()
+
+
+_LOOKUPS: dict[int, tuple[Policy, dict, dict, dict]] = {}
+
+
+def _lookups(policy: Policy) -> tuple[dict, dict, dict]:
+    """Adapters by id, levels by level, reason tags by code: made once per policy (frozen)."""
+    hit = _LOOKUPS.get(id(policy))
+    if hit is None or hit[0] is not policy:
+        hit = _LOOKUPS[id(policy)] = (policy, {a.id: a for a in policy.adapters},
+                                      {lv.level: lv for lv in policy.levels}, {t.code: t for t in policy.reason_tags})
+    return hit[1], hit[2], hit[3]
 
 
 def accept_rating(r: RatingIn, policy: Policy, calendar: Calendar, *, secret: bytes,
                   recent_by_device: int = 0, recent_by_rater: int = 0) -> Rating:
     """Check one rating against the policy; the counts of today's ratings from the same
     device and rater are given by storage. Raises RatingRejected."""
-    adapters = {a.id: a for a in policy.adapters}
+    adapters, levels, tags = _lookups(policy)
     ad = adapters.get(r.adapter)
     if ad is None:
         raise RatingRejected(422, "adapter", f"unknown adapter '{r.adapter}' (known: {', '.join(adapters)})")
@@ -111,7 +133,6 @@ def accept_rating(r: RatingIn, policy: Policy, calendar: Calendar, *, secret: by
         raise RatingRejected(422, "channel_code", f"'{r.channel_code}' is not a channel code of adapter "
                              f"'{ad.id}' (codes: {', '.join(ad.channels)})")
     level = ad.levels[r.level_code]
-    levels = {lv.level: lv for lv in policy.levels}
     if r.sequence > policy.window.max_ratings:
         raise RatingRejected(409, "sequence", f"this policy allows {policy.window.max_ratings} rating(s) of a "
                              f"service; this is rating {r.sequence}")
@@ -122,7 +143,6 @@ def accept_rating(r: RatingIn, policy: Policy, calendar: Calendar, *, secret: by
     if r.rated_at.date() > last:
         raise RatingRejected(422, "rated_at", f"the rating window is {w.days} {w.calendar} days after the "
                              f"service (until {last}); this rating came on {r.rated_at.date()}")
-    tags = {t.code: t for t in policy.reason_tags}
     for k, code in enumerate(r.reason_tags):
         if code not in tags:
             raise RatingRejected(422, f"reason_tags[{k}]", f"unknown reason tag '{code}'")

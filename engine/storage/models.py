@@ -13,7 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "QuestionnaireVersion", "Wave", "Invitation", "Response", "User", "ApiKey", "AuditEntry",
-           "RatingRow", "CaseRow", "CaseEventRow",
+           "RatingRow", "CaseRow", "CaseEventRow", "ServiceTransaction",
            "MODES", "ROLES", "WAVE_STATUS"]
 
 MODES = ("web", "interviewer", "paper", "phone")
@@ -155,7 +155,9 @@ class RatingRow(Base):
     removed through its case, the row stays)."""
 
     __tablename__ = "rating"
-    __table_args__ = (UniqueConstraint("transaction_no", "stage", "sequence", name="uq_rating_once"),)
+    __table_args__ = (UniqueConstraint("transaction_no", "stage", "sequence", name="uq_rating_once"),
+                      Index("ix_rating_rater_day", "rater_key", "rated_at"),
+                      Index("ix_rating_device_day", "device_key", "rated_at"))
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     policy_id: Mapped[str] = mapped_column(String(64))
@@ -216,3 +218,23 @@ class CaseEventRow(Base):
     note: Mapped[str] = mapped_column(Text)
     from_state: Mapped[str] = mapped_column(String(24))
     to_state: Mapped[str] = mapped_column(String(24))
+
+
+class ServiceTransaction(Base):
+    """A finished service transaction as a service system reports it: what the default-rating
+    job rates when nobody rated it within the policy's window (migration 0003)."""
+
+    __tablename__ = "service_transaction"
+    __table_args__ = (UniqueConstraint("transaction_no", name="uq_service_transaction_no"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    transaction_no: Mapped[str] = mapped_column(String(50))
+    item_code: Mapped[str | None] = mapped_column(String(24))
+    department_code: Mapped[str | None] = mapped_column(String(18))
+    region_code: Mapped[str] = mapped_column(String(12))
+    hall: Mapped[str | None] = mapped_column(String(64))
+    window: Mapped[str | None] = mapped_column(String(64))
+    staff_id: Mapped[str | None] = mapped_column(String(64))
+    finished_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    source: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Sequence
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..calendar import Calendar
 from ..haocha.cases import Case, open_case, transition
 from ..haocha.intake import Rating
 from ..schema import Policy
+from ._fast import insert_returning_ids, insert_rows
 from .models import AuditEntry, CaseEventRow, CaseRow, RatingRow
 from .store import Conflict, NotFound, Store
 
-__all__ = ["add_rating", "add_ratings", "ratings_today", "act_on_case", "load_case", "escalate_overdue"]
+__all__ = ["add_rating", "add_ratings", "write_ratings", "ratings_today", "act_on_case", "load_case", "escalate_overdue"]
 
 
 def add_rating(store: Store, rating: Rating, policy: Policy, calendar: Calendar, *, is_default: bool = False
@@ -99,63 +99,78 @@ def act_on_case(store: Store, case_id: int, action: str, *, role: str, actor: st
     return after
 
 
+_RATING = RatingRow.__table__
+_CASE = CaseRow.__table__
+_AUDIT = AuditEntry.__table__
+_ONCE = ("transaction_no", "stage", "sequence")
+
+
+def _rating_row(r: Rating, policy_id: str, is_default: bool, now: dt.datetime) -> dict[str, Any]:
+    return {"policy_id": policy_id, "is_default": is_default, "created_at": now,
+            "transaction_no": r.transaction_no, "stage": r.stage, "sequence": r.sequence, "level": r.level,
+            "bucket": r.bucket, "channel": r.channel, "region_code": r.region_code, "item_code": r.item_code,
+            "department_code": r.department_code, "hall": r.hall, "window": r.window, "staff_id": r.staff_id,
+            "rater_type": r.rater_type, "rater_key": r.rater_key, "device_key": r.device_key,
+            "sub_ratings": r.sub_ratings, "reason_tags": list(r.reason_tags), "text": r.text,
+            "finished_at": r.finished_at, "rated_at": r.rated_at}
+
+
+def write_ratings(conn: Connection, ratings: Sequence[Rating], policy: Policy, calendar: Calendar, *,
+                  is_default: bool = False, audit: str = "batch", actor: str = "intake"
+                  ) -> list[tuple[int | None, int | None, str | None]]:
+    """Write accepted ratings on `conn` inside its open transaction: (rating id, case id, None)
+    for each stored, (None, None, reason) for a duplicate of a stored rating or of an earlier
+    one in the list. A real bad rating opens its case; a default rating never does. Audit:
+    one row for the batch ("batch") or one per stored rating ("each")."""
+    out: list[tuple[int | None, int | None, str | None]] = [(None, None, None)] * len(ratings)
+    now = dt.datetime.now(dt.timezone.utc)
+    seen: set[tuple[str, str, int]] = set()
+    todo: list[tuple[int, dict, Rating]] = []
+    for k, rating in enumerate(ratings):
+        key = (rating.transaction_no, rating.stage, rating.sequence)
+        if key in seen:
+            out[k] = (None, None, f"transaction {key[0]} stage {key[1]} is twice in the batch")
+            continue
+        seen.add(key)
+        todo.append((k, _rating_row(rating, policy.id, is_default, now), rating))
+    # INSERT ... ON CONFLICT DO NOTHING RETURNING: a row that comes back is new; one that does
+    # not was rated before
+    ids = insert_returning_ids(conn, _RATING, [row for _, row, _ in todo], unique=_ONCE)
+    case_rows, case_at, audit_rows = [], [], []
+    for (k, row, rating), rid in zip(todo, ids):
+        if rid is None:
+            out[k] = (None, None, f"transaction {row['transaction_no']} stage {row['stage']} was already rated "
+                      f"(rating {row['sequence']})")
+        elif rating.opens_case and not is_default:
+            case = open_case(str(rid), rating.rated_at, policy, calendar, region=rating.region_code)
+            case_rows.append({"rating_id": rid, "state": "open", "version": 0, "region_code": rating.region_code,
+                              "opened_at": rating.rated_at, "due": {n: v.isoformat() for n, v in case.due.items()},
+                              "reopens": 0, "escalations": 0})
+            case_at.append((k, rid))
+        else:
+            out[k] = (rid, None, None)
+    for (k, rid), cid in zip(case_at, insert_returning_ids(conn, _CASE, case_rows, unique=("rating_id",))):
+        out[k] = (rid, cid, None)
+    stored = sum(1 for rid, _, _ in out if rid is not None)
+    if audit == "each":
+        audit_rows = [{"at": now, "actor": actor, "action": "rate", "target_type": "rating", "target_id": str(rid),
+                       "detail": {"bucket": r.bucket, "case": cid}}
+                      for (rid, cid, _), r in zip(out, ratings) if rid is not None]
+    else:
+        audit_rows = [{"at": now, "actor": actor, "action": "default_batch" if is_default else "rate_batch",
+                       "target_type": "rating", "target_id": str(stored),
+                       "detail": {"stored": stored, "refused": len(ratings) - stored}}]
+    insert_rows(conn, _AUDIT, audit_rows)
+    return out
+
+
 def add_ratings(store: Store, ratings: list[Rating], policy: Policy, calendar: Calendar
                 ) -> list[tuple[int | None, int | None, str | None]]:
     """Store many accepted ratings in one transaction: (rating id, case id, None) for each
     stored, (None, None, reason) for a duplicate of a stored rating or of an earlier one in the
     batch. Durable when this returns."""
-    keys = [(r.transaction_no, r.stage, r.sequence) for r in ratings]
-    out: list[tuple[int | None, int | None, str | None]] = [(None, None, None)] * len(ratings)
-    with store.session() as s, s.begin():
-        seen: set[tuple[str, str, int]] = set()
-        todo: list[tuple[int, dict, Rating]] = []
-        for k, (key, rating) in enumerate(zip(keys, ratings)):
-            if key in seen:
-                out[k] = (None, None, f"transaction {key[0]} stage {key[1]} is twice in the batch")
-                continue
-            seen.add(key)
-            fields = {f: v for f, v in asdict(rating).items() if f not in ("opens_case", "real_name")}
-            fields["reason_tags"] = list(fields["reason_tags"])
-            todo.append((k, {"policy_id": policy.id, "is_default": False, "created_at": dt.datetime.now(dt.timezone.utc),
-                             **fields}, rating))
-        # one multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING per page: the rows that come
-        # back are the new ones; a key that does not come back was rated before
-        dialect = s.get_bind().dialect.name
-        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(RatingRow.__table__)
-        stmt = ins.on_conflict_do_nothing(index_elements=["transaction_no", "stage", "sequence"]).returning(
-            RatingRow.id, RatingRow.transaction_no, RatingRow.stage, RatingRow.sequence)
-        got: dict[tuple, int] = {}
-        for i in range(0, len(todo), 1000):
-            page = [row for _, row, _ in todo[i:i + 1000]]
-            for rid, t_no, stage, seq in s.execute(stmt, page).all() if len(page) > 1 else s.execute(
-                    stmt.values(page[0])).all():
-                got[(t_no, stage, seq)] = rid
-        case_rows, case_at = [], []
-        for k, row, rating in todo:
-            rid = got.get((row["transaction_no"], row["stage"], row["sequence"]))
-            if rid is None:
-                out[k] = (None, None, f"transaction {row['transaction_no']} stage {row['stage']} was already rated "
-                          f"(rating {row['sequence']})")
-            elif rating.opens_case:
-                case = open_case(str(rid), rating.rated_at, policy, calendar, region=rating.region_code)
-                case_rows.append({"rating_id": rid, "state": "open", "version": 0, "region_code": rating.region_code,
-                                  "opened_at": rating.rated_at, "due": {n: v.isoformat() for n, v in case.due.items()},
-                                  "reopens": 0, "escalations": 0})
-                case_at.append((k, rid))
-            else:
-                out[k] = (rid, None, None)
-        by_rating: dict[int, int] = {}
-        cstmt = insert(CaseRow.__table__).returning(CaseRow.__table__.c.id, CaseRow.__table__.c.rating_id)
-        for i in range(0, len(case_rows), 1000):
-            page = case_rows[i:i + 1000]
-            for cid, rid in (s.execute(cstmt, page).all() if len(page) > 1 else s.execute(cstmt.values(page[0])).all()):
-                by_rating[rid] = cid
-        for k, rid in case_at:
-            out[k] = (rid, by_rating[rid], None)
-        rows = [t for t in todo if (t[1]["transaction_no"], t[1]["stage"], t[1]["sequence"]) in got]
-        s.add(AuditEntry(actor="intake", action="rate_batch", target_type="rating", target_id=str(len(rows)),
-                         detail={"stored": len(rows), "refused": len(ratings) - len(rows)}))
-    return out
+    with store.engine.begin() as conn:
+        return write_ratings(conn, ratings, policy, calendar)
 
 
 def escalate_overdue(store: Store, policy: Policy, calendar: Calendar, *, today: dt.date,

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,16 @@ class NotFound(ManyiError):
 def hash_token(token: str) -> str:
     """Tokens and keys are random (128 bits and more): stored as SHA-256, never in clear."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+_sorted_json = msgspec.json.Encoder(order="sorted", enc_hook=str).encode
+
+
+def payload_digest(wave_id: str, answers: dict[str, Any], token: str | None, attributes: dict | None, mode: str,
+                   complete: bool) -> str:
+    """The fingerprint of a submission that an idempotency key is bound to (keys sorted)."""
+    return hashlib.sha256(_sorted_json({"w": wave_id, "a": answers, "t": token, "x": attributes, "m": mode,
+                                        "c": complete})).hexdigest()
 
 
 def _now() -> dt.datetime:
@@ -180,9 +190,7 @@ class Store:
         it is a conflict. A second completed response on one invitation is a conflict."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-        payload = json.dumps({"w": wave_id, "a": answers, "t": token, "x": attributes, "m": mode, "c": complete},
-                             sort_keys=True, ensure_ascii=False, default=str)
-        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        digest = payload_digest(wave_id, answers, token, attributes, mode, complete)
         with self.session() as s:
             try:
                 with s.begin():

@@ -5,13 +5,16 @@ each route names the roles it admits."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
+import time
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 from litestar import Litestar, Request, get, post
+from litestar.datastructures import State
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
@@ -26,9 +29,13 @@ from ..io.routes import IO_ROUTE_ROLES, document_downloads, io_routes
 from ..loader import loads
 from ..schema import Policy
 from ..storage import Store
-from ..storage.ratings import act_on_case, add_rating, add_ratings, load_case, ratings_today
+from ..storage.ratings import act_on_case, load_case
+from ..storage.submissions import submission_item
+from ..storage.transactions import add_transactions
 from . import contract, errors, security
 from .pages import WaveLimits, WaveQuotas, survey_pages
+from .rating_pages import rating_page_routes
+from .writes import Writes
 
 __all__ = ["create_app", "ROUTE_ROLES"]
 
@@ -72,6 +79,22 @@ class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     complete: bool = True
 
 
+class TransactionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """A finished service transaction, reported by a service system (for default ratings)."""
+
+    transaction_no: Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=_PRINTABLE)]
+    region_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6,12}$")]
+    finished_at: dt.datetime
+    item_code: Annotated[str, msgspec.Meta(min_length=1, max_length=24, pattern=_PRINTABLE)] | None = None
+    department_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")] | None = None
+    hall: Text64 | None = None
+    window: Text64 | None = None
+    staff_id: Text64 | None = None
+
+
+_TRANSACTIONS = msgspec.json.Decoder(list[TransactionIn])
+
+
 class CaseActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     action: Literal[ACTIONS]  # type: ignore[valid-type]
     note: Annotated[str, Meta(max_length=4000, pattern=r"^[^\x00]*$")]
@@ -79,6 +102,9 @@ class CaseActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     recheck: Literal["satisfied", "basic", "unsatisfied"] | None = None
     due: dt.date | None = None
 
+
+#: seconds a key's role is remembered: a revoked or expired key stops working within this time
+KEY_TTL = 2.0
 
 #: route path -> roles admitted (a test checks every route of the OpenAPI document is here)
 ROUTE_ROLES: dict[str, tuple[str, ...]] = {
@@ -91,6 +117,7 @@ ROUTE_ROLES: dict[str, tuple[str, ...]] = {
     "GET /api/v1/waves/{wave_id}/responses": ("admin", "evaluator", "leader"),
     "POST /api/v1/ratings": ("admin", "integrator"),
     "POST /api/v1/ratings/batch": ("admin", "integrator"),
+    "POST /api/v1/transactions": ("admin", "integrator"),
     "GET /api/v1/metrics": ("admin", "leader", "evaluator"),
     "GET /api/v1/cases/{case_id}": ("admin", "handler", "leader"),
     "POST /api/v1/cases/{case_id}/actions": ("admin", "handler", "integrator", "leader"),
@@ -122,13 +149,26 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                ) -> Litestar:
     cal = calendar or national_calendar()
     key_secret = secret or os.environ.get("MANYI_SECRET", "").encode() or b"manyi-development-secret"
+    writes = Writes(store, policy, cal, secret=key_secret)
+    roles: dict[str, tuple[str | None, float]] = {}  # key -> (role, checked at): revocations apply within KEY_TTL
+
+    async def key_role(key: str) -> str | None:
+        now = time.monotonic()
+        hit = roles.get(key)
+        if hit is not None and now - hit[1] < KEY_TTL:
+            return hit[0]
+        role = await asyncio.to_thread(store.api_key_role, key)
+        if len(roles) > 10_000:
+            roles.clear()
+        roles[key] = (role, now)
+        return role
 
     def allow(route: str):
         """Guard: a valid key whose role the route admits (checked before the body is read)."""
-        def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
             auth = connection.headers.get("authorization", "")
             key = auth[7:].strip() if auth.lower().startswith("bearer ") else connection.headers.get("x-api-key", "")
-            role = store.api_key_role(key) if key else None
+            role = await key_role(key) if key else None
             if role is None:
                 raise NotAuthorizedException()
             if role not in ROUTE_ROLES[route]:
@@ -176,8 +216,9 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                      idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=128,
                                                                             pattern=r"^[\x21-\x7e]+$")] = None) -> dict:
         role, actor = role_of(request, "POST /api/v1/waves/{wave_id}/responses")
-        r = store.submit(wave_id, data.answers, token=data.token, attributes=data.attributes, mode=data.mode,
-                         complete=data.complete, idempotency_key=idempotency_key, entered_by=actor)
+        r = await writes.submit(submission_item(wave_id, data.answers, token=data.token, attributes=data.attributes,
+                                                mode=data.mode, complete=data.complete,
+                                                idempotency_key=idempotency_key, entered_by=actor))
         return {"id": r.id, "status": r.status}
 
     @get("/api/v1/waves/{wave_id:str}/responses", guards=allow("GET /api/v1/waves/{wave_id}/responses"))
@@ -196,12 +237,9 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
     @post("/api/v1/ratings", status_code=201, guards=allow("POST /api/v1/ratings"))
     async def rate(request: Request, data: JSONBody[RatingIn]) -> dict:
         role_of(request, "POST /api/v1/ratings")
-        probe = accept_rating(data, policy, cal, secret=key_secret)
-        n_dev, n_rater = ratings_today(store, device_key=probe.device_key, rater_key=probe.rater_key,
-                                       day=data.rated_at.date())
-        rating = accept_rating(data, policy, cal, secret=key_secret, recent_by_device=n_dev, recent_by_rater=n_rater)
-        rid, case = add_rating(store, rating, policy, cal)
-        return {"rating_id": rid, "case_id": case, "level": rating.level, "bucket": rating.bucket}
+        probe = accept_rating(data, policy, cal, secret=key_secret)  # 422 before the writer; 429 and 409 in it
+        rid, case = await writes.rate(data, probe)
+        return {"rating_id": rid, "case_id": case, "level": probe.level, "bucket": probe.bucket}
 
     @post("/api/v1/ratings/batch", status_code=200, guards=allow("POST /api/v1/ratings/batch"))
     async def rate_batch(request: Request, data: JSONBody[list[RatingIn]]) -> dict:
@@ -215,10 +253,30 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                 where.append(k)
             except RatingRejected as e:
                 results[k] = {"index": k, "status": e.status, "field": e.field, "detail": str(e)}
-        for k, (rid, case, reason) in zip(where, add_ratings(store, accepted, policy, cal)):
+        for k, (rid, case, reason) in zip(where, await writes.rate_batch(accepted)):
             results[k] = ({"index": k, "status": 201, "rating_id": rid, "case_id": case} if reason is None
                           else {"index": k, "status": 409, "detail": reason})
         return {"results": results, "stored": sum(r.get("status") == 201 for r in results)}
+
+    @post("/api/v1/transactions", status_code=200, guards=allow("POST /api/v1/transactions"))
+    async def report_transactions(request: Request) -> dict:
+        """Body: a JSON list of TransactionIn (decoded here so that a bad field is named by its
+        path, e.g. `$[3].region_code`, in a 422)."""
+        _, actor = role_of(request, "POST /api/v1/transactions")
+        try:
+            data = _TRANSACTIONS.decode(await request.body())
+        except msgspec.ValidationError as e:
+            raise HTTPException(status_code=422, detail=f"invalid transaction: {e}") from None
+        except msgspec.DecodeError as e:
+            raise HTTPException(status_code=400, detail=f"the body is not a JSON list of transactions: {e}") from None
+        if len(data) > 10_000:
+            raise HTTPException(status_code=413, detail="at most 10,000 transactions per request")
+        ids = await asyncio.to_thread(add_transactions, store, [msgspec.structs.asdict(t) for t in data],
+                                      source=actor)
+        return {"results": [{"index": k, "status": 201, "id": i} if i is not None else
+                            {"index": k, "status": 409, "detail": f"transaction {data[k].transaction_no} was "
+                             "reported before"} for k, i in enumerate(ids)],
+                "stored": sum(i is not None for i in ids)}
 
     @get("/api/v1/metrics", guards=allow("GET /api/v1/metrics"))
     async def metrics(request: Request, start: FromQuery[dt.date], end: FromQuery[dt.date],
@@ -250,10 +308,13 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
 
     app = Litestar(
         route_handlers=[publish, create_wave, open_wave, close_wave, invite, submit, list_responses, rate, rate_batch,
-                        metrics, get_case, act, survey_pages(store, secret=key_secret), *io_routes(store, allow)],
+                        report_transactions, metrics, get_case, act, survey_pages(store, secret=key_secret),
+                        *io_routes(store, allow), *rating_page_routes(store, policy, cal, writes, secret=key_secret)],
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
         on_app_init=[contract.document, security.protect],
+        on_startup=[writes.start], on_shutdown=[writes.stop],
+        state=State({"writes": writes}),
     )
     document_downloads(app)
     return app

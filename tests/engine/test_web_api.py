@@ -58,6 +58,7 @@ CALLS = {
     "GET /api/v1/waves/{wave_id}/responses": ("get", "/api/v1/waves/none/responses", {}),
     "POST /api/v1/ratings": ("post", "/api/v1/ratings", {"json": {}}),
     "POST /api/v1/ratings/batch": ("post", "/api/v1/ratings/batch", {"json": []}),
+    "POST /api/v1/transactions": ("post", "/api/v1/transactions", {"json": []}),
     "GET /api/v1/metrics": ("get", "/api/v1/metrics?start=2026-09-01&end=2026-10-01", {}),
     "GET /api/v1/cases/{case_id}": ("get", "/api/v1/cases/999", {}),
     "POST /api/v1/cases/{case_id}/actions": ("post", "/api/v1/cases/999/actions",
