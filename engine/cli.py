@@ -3,6 +3,7 @@
     manyi validate PATH...            check documents (files or folders); exit 1 on any error
     manyi schema {questionnaire,policy,plan}   print the JSON Schema of a document
     manyi score --plan PLAN --data FILE.csv --out results.json   evaluate a wave
+    manyi report --plan PLAN --data FILE.csv --out report.pdf    PDF reports (see engine/report_command.py)
 """
 
 from __future__ import annotations
@@ -293,6 +294,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="wave.csv")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_simulate)
+    from .report_command import register as register_report
+    register_report(sub)
     return parser
 
 
