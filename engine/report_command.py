@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="processes for --scorecards DIR (default 2)")
     p.add_argument("--month", help="the month of the rating report, YYYY-MM")
     p.add_argument("--trend-months", type=int, default=6, help="months shown in the rating trend (default 6)")
+    p.add_argument("--today", help="judge rating deadlines as of this day (default today), YYYY-MM-DD")
     p.add_argument("--min-count", type=int, default=30, help="departments with fewer valid ratings are not ranked")
     p.add_argument("--database", help="database URL (default: MANYI_DATABASE_URL or var/manyi.db)")
     p.add_argument("--policy", default=str(_POLICY), help="the rating policy (ratings report)")
@@ -178,9 +179,14 @@ def _ratings(args: argparse.Namespace, start: float) -> int:
     except ValueError:
         print(f"manyi report: --month must be YYYY-MM; got {args.month!r}", file=sys.stderr)
         return 2
+    try:
+        today = dt.date.fromisoformat(args.today) if args.today else None
+    except ValueError:
+        print(f"manyi report: --today must be YYYY-MM-DD; got {args.today!r}", file=sys.stderr)
+        return 2
     store = Store(database_url(args.database))
     policy = load_policy(args.policy)
     _say(args, start, f"rating metrics of {args.month}")
     ctx = monthly_report(store, policy, month=month, lang=args.lang or "zh", trend_months=args.trend_months,
-                         min_count=args.min_count)
+                         min_count=args.min_count, today=today)
     return _write(args, ctx, start)

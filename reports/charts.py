@@ -40,7 +40,7 @@ def _t(x: float, y: float, s: str, *, size: float = FONT, anchor: str = "start",
 def _svg(width: float, height: float, body: list[str], title: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
             f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(title)}" '
-            f'font-family="Noto Sans CJK SC, sans-serif">{_defs()}' + "".join(body) + "</svg>")
+            f'font-family="Noto Sans CJK SC">{_defs()}' + "".join(body) + "</svg>")
 
 
 def _defs() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LABELS", "labels", "LANGUAGES", "METHODS"]
+__all__ = ["LABELS", "labels", "LANGUAGES", "METHODS", "STATES"]
 
 LANGUAGES = ("zh", "en")
 
@@ -212,4 +212,12 @@ METHODS: dict[str, dict[str, str]] = {
            "relative_weights": "相对权重法"},
     "en": {"equal": "equal", "fixed": "fixed", "ahp": "AHP", "entropy": "entropy", "blend": "AHP and entropy blend",
            "explicit": "explicit points", "linear": "linear points", "relative_weights": "relative weights"},
+}
+
+#: bad-rating case states
+STATES: dict[str, dict[str, str]] = {
+    "zh": {"open": "待分派", "assigned": "已分派", "called_back": "已回访", "rectifying": "整改中", "rectified": "已整改",
+           "explained": "已解释说明", "feedback_sent": "已反馈", "appealed": "申诉中", "closed": "已办结",
+           "closed_disputed": "办结（有异议）", "closed_removed": "申诉成立"},
+    "en": {},
 }

@@ -16,7 +16,7 @@ import jinja2
 
 from . import charts, fmt
 from .context import MonthlyRatingReport, NationalReport, ScorecardBatch
-from .labels import METHODS, labels
+from .labels import METHODS, STATES, labels
 from .rows import GLOBALS
 from .summary import monthly_sentences, summary_sentences
 
@@ -88,7 +88,7 @@ def render_html(context: NationalReport | ScorecardBatch | MonthlyRatingReport, 
     elif isinstance(context, MonthlyRatingReport):
         extra["summary"] = monthly_sentences(context)
     return _env().get_template(_template(context)).render(
-        c=context, L=L, methods=METHODS[context.lang], lang=context.lang, zh=context.lang == "zh", css=_css(), screen=page,
+        c=context, L=L, methods=METHODS[context.lang], states=STATES[context.lang], lang=context.lang, zh=context.lang == "zh", css=_css(), screen=page,
         level=f"{100 * context.confidence_level:g}%",
         quadrants={q: L["q_" + q] for q in ("keep", "fix_first", "low_priority", "possible_overkill")}, rendered_at=dt.datetime.now(dt.timezone.utc)
         .isoformat(timespec="seconds"), **extra)

@@ -129,8 +129,9 @@ def monthly_sentences(c: MonthlyRatingReport) -> list[str]:
         if _ok(d):
             out.append(f"好评率较上月{'上升' if d >= 0 else '下降'}{abs(100 * d):.1f}个百分点。" if zh else
                        f"The good rate {'rose' if d >= 0 else 'fell'} {abs(100 * d):.1f} points from last month.")
-    if c.reasons:
-        r = c.reasons[0]
+    named = [r for r in c.reasons if r.tag != "_none"]
+    if named:
+        r = named[0]
         out.append(f"差评原因中占比最高的是“{r.label}”（{fmt.share(r.share)}）。" if zh else
                    f"The most frequent reason for bad ratings is '{r.label}' ({fmt.share(r.share)}).")
     return out
