@@ -7,6 +7,7 @@ any colour-vision deficiency. Every chart's numbers are printed in a table by th
 
 from __future__ import annotations
 
+import itertools
 import math
 from html import escape
 from typing import Sequence
@@ -23,7 +24,7 @@ FONT = 11  # px in the viewBox; charts are drawn at about 1 px = 0.26 mm
 
 #: fills of ordered answer points best -> worst: lightness falls then rises, the bad side is
 #: hatched (pattern ids defined in _defs), so greyscale keeps all five apart
-SHARE_FILLS = ("#08519c", "#6baed6", "#e0e0e0", "url(#hatch-light)", "url(#hatch-dark)")
+SHARE_FILLS = ("#08519c", "#6baed6", "#e0e0e0", "#fdd0a2", "#a63603")
 
 
 def text_width(s: str, size: float = FONT) -> float:
@@ -37,18 +38,24 @@ def _t(x: float, y: float, s: str, *, size: float = FONT, anchor: str = "start",
             f'{" font-weight=" + chr(34) + weight + chr(34) if weight != "normal" else ""}{extra}>{escape(s)}</text>')
 
 
-def _svg(width: float, height: float, body: list[str], title: str) -> str:
+def _svg(width: float, height: float, body: list[str], title: str, defs: str = "") -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
             f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(title)}" '
-            f'font-family="Noto Sans CJK SC">{_defs()}' + "".join(body) + "</svg>")
+            f'font-family="Noto Sans CJK SC">{defs}' + "".join(body) + "</svg>")
 
 
-def _defs() -> str:
-    return ('<defs><pattern id="hatch-light" width="6" height="6" patternUnits="userSpaceOnUse">'
+_ids = itertools.count(1)
+
+
+def _hatches() -> tuple[str, tuple[str, ...]]:
+    """Hatch patterns with ids unique in the document, and the five fills that use them."""
+    k = next(_ids)
+    defs = (f'<defs><pattern id="hl{k}" width="6" height="6" patternUnits="userSpaceOnUse">'
             '<rect width="6" height="6" fill="#fdd0a2"/><path d="M0 6L6 0" stroke="#a63603" stroke-width="1"/>'
-            '</pattern><pattern id="hatch-dark" width="6" height="6" patternUnits="userSpaceOnUse">'
+            f'</pattern><pattern id="hd{k}" width="6" height="6" patternUnits="userSpaceOnUse">'
             '<rect width="6" height="6" fill="#a63603"/><path d="M0 6L6 0M0 0L6 6" stroke="#fff" '
             'stroke-width="1"/></pattern></defs>')
+    return defs, SHARE_FILLS[:3] + (f"url(#hl{k})", f"url(#hd{k})")
 
 
 def _ok(*xs: float) -> bool:
@@ -286,9 +293,10 @@ def stacked_shares(rows: Sequence[tuple[str, Sequence[float]]], categories: Sequ
     top, row_h = 28, bar + 5
     height = top + row_h * len(rows) + 4
     body = []
+    defs, fills = _hatches()
     lx = left
     for c, name in enumerate(categories):
-        body.append(f'<rect x="{lx:.1f}" y="4" width="12" height="10" fill="{SHARE_FILLS[c % 5]}" stroke="#444" '
+        body.append(f'<rect x="{lx:.1f}" y="4" width="12" height="10" fill="{fills[c % 5]}" stroke="#444" '
                     f'stroke-width="0.5"/>')
         body.append(_t(lx + 15, 13, name, size=9))
         lx += 24 + text_width(name, 9)
@@ -301,7 +309,7 @@ def stacked_shares(rows: Sequence[tuple[str, Sequence[float]]], categories: Sequ
             if not _ok(s) or s <= 0:
                 continue
             w = s / total * (right - left)
-            body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar}" fill="{SHARE_FILLS[c % 5]}" '
+            body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar}" fill="{fills[c % 5]}" '
                         f'stroke="#fff" stroke-width="0.5"/>')
             if w > 24:
                 dark = c in (0, 4)
@@ -313,7 +321,7 @@ def stacked_shares(rows: Sequence[tuple[str, Sequence[float]]], categories: Sequ
                 body.append(_t(x + w / 2, y + bar * 0.76, txt, size=8.5, anchor="middle",
                                fill="#fff" if dark else "#000"))
             x += w
-    return _svg(width, height, body, title)
+    return _svg(width, height, body, title, defs)
 
 
 def line_series(xs: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, title: str,

@@ -41,6 +41,10 @@ def refuse_network():
     return LocalOnly(allowed_protocols={"data"}, fail_on_errors=True)
 
 
+PUNCT = {"zh": {"sp": "\u3000", "lp": "（", "rp": "）", "semi": "；", "comma": "，"},
+         "en": {"sp": "\u2002", "lp": " (", "rp": ")", "semi": "; ", "comma": ", "}}
+
+
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
@@ -88,7 +92,7 @@ def render_html(context: NationalReport | ScorecardBatch | MonthlyRatingReport, 
     elif isinstance(context, MonthlyRatingReport):
         extra["summary"] = monthly_sentences(context)
     return _env().get_template(_template(context)).render(
-        c=context, L=L, methods=METHODS[context.lang], states=STATES[context.lang], lang=context.lang, zh=context.lang == "zh", css=_css(), screen=page,
+        c=context, L=L, P=PUNCT[context.lang], methods=METHODS[context.lang], states=STATES[context.lang], lang=context.lang, zh=context.lang == "zh", css=_css(), screen=page,
         level=f"{100 * context.confidence_level:g}%",
         quadrants={q: L["q_" + q] for q in ("keep", "fix_first", "low_priority", "possible_overkill")}, rendered_at=dt.datetime.now(dt.timezone.utc)
         .isoformat(timespec="seconds"), **extra)

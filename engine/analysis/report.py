@@ -425,7 +425,9 @@ def national_report(results: dict, q: Questionnaire, plan: Plan, *, lang: str = 
 
 
 _RULES = {"zh": {"duplicate": "重复作答", "speeder": "答题过快", "straightlining": "直线作答",
-                 "item_nonresponse": "题项缺答过多", "na_share": "“不了解”过多"}}
+                 "item_nonresponse": "题项缺答过多", "na_share": "“不了解”过多"},
+          "en": {"duplicate": "duplicates", "speeder": "speeding", "straightlining": "straight-lining",
+                 "item_nonresponse": "item non-response", "na_share": "too many \"don't know\""}}
 
 
 def scorecards(results: dict, q: Questionnaire, plan: Plan, *, lang: str = "zh", data: WeightedData | None = None,
