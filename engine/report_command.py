@@ -3,7 +3,7 @@
     manyi report --plan PLAN.yaml --data wave.csv --out report.pdf        score, then report
     manyi report --plan PLAN.yaml --results results.json [--data wave.csv] --out report.pdf
     manyi report --plan PLAN.yaml --results results.json --data wave.csv --kind scorecards --out cards.pdf
-    manyi report --plan PLAN.yaml ... --scorecards DIR                    one PDF per community
+    manyi report --plan PLAN.yaml ... --scorecards DIR [--per district]   one PDF per community (district)
     manyi report --kind ratings --month 2026-10 --database URL --out ratings-2026-10.pdf
     (--html writes the HTML instead of the PDF; --lang en for English)
 """
@@ -38,7 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="the PDF (or HTML with --html) to write")
     p.add_argument("--html", action="store_true", help="write HTML instead of PDF")
     p.add_argument("--lang", choices=("zh", "en"), help="language (default: the plan's report.language, or zh)")
-    p.add_argument("--scorecards", metavar="DIR", help="write one scorecard PDF per community into DIR")
+    p.add_argument("--scorecards", metavar="DIR", help="write scorecard PDFs into DIR (see --per)")
+    p.add_argument("--per", choices=("unit", "district", "street"), default="unit",
+                   help="with --scorecards: one PDF per community (unit, default), per district or per street")
     p.add_argument("--workers", type=int, default=2, help="processes for --scorecards DIR (default 2)")
     p.add_argument("--month", help="the month of the rating report, YYYY-MM")
     p.add_argument("--trend-months", type=int, default=6, help="months shown in the rating trend (default 6)")
@@ -143,10 +145,10 @@ def run(args: argparse.Namespace) -> int:
         _say(args, start, f"scorecards {done}/{total}")
 
     if args.scorecards:
-        files = render_scorecards(batch, args.scorecards, split=True, workers=args.workers, progress=progress)
+        files = render_scorecards(batch, args.scorecards, per=args.per, workers=args.workers, progress=progress)
         _say(args, start, f"wrote {len(files)} files into {args.scorecards}")
     else:
-        render_scorecards(batch, args.out, split=False, progress=progress)
+        render_scorecards(batch, args.out, per="all", progress=progress)
         _say(args, start, f"wrote {args.out}: {total} scorecards")
     return 0
 

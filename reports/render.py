@@ -50,14 +50,20 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters.update(idx=fmt.index, iv=fmt.interval, pct=fmt.share, p=fmt.pvalue, num=fmt.number,
-                       signed=fmt.signed, count=fmt.count, css_str=_css_str)
+                       signed=fmt.signed, count=fmt.count, css_str=_css_str, svg_uri=_svg_uri)
     env.globals.update(fmt=fmt, charts=charts, stars=_stars, **GLOBALS)
     return env
 
 
-@lru_cache(maxsize=1)
-def _css() -> str:
-    return (TEMPLATES / "print.css").read_text(encoding="utf-8")
+@lru_cache(maxsize=2)
+def _css(name: str = "print.css") -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def _svg_uri(svg: str) -> str:
+    """An SVG as a data: URL for <img> (one element to style instead of one per shape)."""
+    import base64
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def _css_str(s: str) -> str:
@@ -92,7 +98,7 @@ def render_html(context: NationalReport | ScorecardBatch | MonthlyRatingReport, 
     elif isinstance(context, MonthlyRatingReport):
         extra["summary"] = monthly_sentences(context)
     return _env().get_template(_template(context)).render(
-        c=context, L=L, P=PUNCT[context.lang], methods=METHODS[context.lang], states=STATES[context.lang], lang=context.lang, zh=context.lang == "zh", css=_css(), screen=page,
+        c=context, L=L, P=PUNCT[context.lang], methods=METHODS[context.lang], states=STATES[context.lang], lang=context.lang, zh=context.lang == "zh", css=_css("cards.css" if isinstance(context, ScorecardBatch) else "print.css"), screen=page,
         level=f"{100 * context.confidence_level:g}%",
         quadrants={q: L["q_" + q] for q in ("keep", "fix_first", "low_priority", "possible_overkill")}, rendered_at=dt.datetime.now(dt.timezone.utc)
         .isoformat(timespec="seconds"), **extra)

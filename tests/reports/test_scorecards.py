@@ -42,7 +42,7 @@ def test_one_file_each_on_two_processes(wave, tmp_path):
     data = read_csv(str(wave.data), q, plan)
     batch = scorecards(wave.load(), q, plan, data=weighted_data(plan, q, data, base_dir=wave.plan.parent))
     seen = []
-    files = render_scorecards(batch, tmp_path / "cards", split=True, workers=2, chunk=8,
+    files = render_scorecards(batch, tmp_path / "cards", per="unit", workers=2, chunk=8,
                               progress=lambda done, total: seen.append((done, total)))
     shown, _ = _units(wave)
     assert sorted(f.stem for f in files) == sorted(shown)
@@ -54,3 +54,16 @@ def test_one_file_each_on_two_processes(wave, tmp_path):
     card = batch.scorecards[0]
     assert len(card.weakest) == 3
     assert [i.value for i in card.weakest] == sorted(i.value for i in card.weakest)
+
+
+def test_one_file_per_district_holds_its_communities(wave, tmp_path):
+    assert main(["report", "--plan", str(wave.plan), "--results", str(wave.results), "--data", str(wave.data),
+                 "--scorecards", str(tmp_path), "--per", "district", "-q"]) == 0
+    shown, _ = _units(wave)
+    files = sorted(tmp_path.glob("*.pdf"))
+    assert len(files) == 3  # the generated wave's districts
+    assert sum(pdf_pages(f) for f in files) == len(shown)
+    for f in files:
+        text = pdftotext(f)
+        mine = [u for u in shown if f"社区满意度评分卡：{u}" in text]
+        assert mine and all(u.startswith(f.stem) for u in mine)  # simulated codes nest: district prefix
