@@ -25,6 +25,7 @@ import argparse
 import dataclasses
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -61,6 +62,13 @@ def _median(xs):
     return statistics.median(xs)
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (pool workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def bench_national(tmp: Path, n: int, repeat: int) -> dict:
     import weasyprint
 
@@ -69,12 +77,13 @@ def bench_national(tmp: Path, n: int, repeat: int) -> dict:
     q, plan, path, results = wave(tmp, "national", n, 6, 4, 5, seed=11)
     scored = sum(1 for e in results["estimates"] if e["kind"] in ("item", "overall_item") and e["domain"] is None)
     units = len(results["league_tables"]["community"]["rows"])
-    totals, bases, parts = [], [], []
+    totals, bases, parts, cpu_totals, cpu_bases = [], [], [], [], []
     html = ""
     for _ in range(repeat):
         t0 = time.perf_counter()
         data = read_csv(str(path), q, plan)
         t1 = time.perf_counter()
+        c1 = _cpu()
         wd = weighted_data(plan, q, data, base_dir=PLAN.parent)
         ctx = national_report(results, q, plan, data=wd, base_dir=PLAN.parent)
         t2 = time.perf_counter()
@@ -82,8 +91,11 @@ def bench_national(tmp: Path, n: int, repeat: int) -> dict:
         t3 = time.perf_counter()
         html_to_pdf(html, tmp / "national.pdf")
         t4 = time.perf_counter()
+        c4 = _cpu()
         weasyprint.HTML(string=html).write_pdf(tmp / "baseline.pdf")
         t5 = time.perf_counter()
+        cpu_totals.append(c4 - c1)
+        cpu_bases.append(_cpu() - c4)
         parts.append((t1 - t0, t2 - t1, t3 - t2, t4 - t3))
         totals.append(t4 - t1)
         bases.append(t5 - t4)
@@ -94,7 +106,9 @@ def bench_national(tmp: Path, n: int, repeat: int) -> dict:
             "read_csv_s": med[0], "context_s": med[1], "charts_html_s": med[2], "pdf_s": med[3],
             "total_s": _median(totals), "baseline_s": _median(bases),
             "ratio": _median(totals) / _median(bases),
-            "ratio_with_csv": (_median(totals) + med[0]) / _median(bases), "html": html}
+            "ratio_with_csv": (_median(totals) + med[0]) / _median(bases), "html": html,
+            "cpu_total_s": _median(cpu_totals), "cpu_baseline_s": _median(cpu_bases),
+            "cpu_ratio": _median(cpu_totals) / _median(cpu_bases)}
 
 
 def bench_subsetting(tmp: Path, html: str) -> dict:
@@ -133,10 +147,11 @@ def bench_scorecards(tmp: Path, workers: int, one_pdf: bool) -> dict:
     modes = [("unit", workers), ("district", workers)] + ([("all", 1)] if one_pdf else [])
     for per, w in modes:
         t = time.perf_counter()
+        c = _cpu()
         files = render_scorecards(batch, tmp / ("cards.pdf" if per == "all" else f"cards_{per}"), per=per,
                                   workers=w, progress=lambda d, n: print(f"  [{per}] {d}/{n}", file=sys.stderr,
                                                                          flush=True) if d % 250 < 10 else None)
-        out[per] = {"files": len(files), "render_s": time.perf_counter() - t, "processes": w}
+        out[per] = {"files": len(files), "render_s": time.perf_counter() - t, "processes": w, "cpu_s": _cpu() - c}
     return out
 
 
@@ -146,23 +161,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-cards", action="store_true")
+    ap.add_argument("--cards-only", action="store_true")
     ap.add_argument("--one-pdf", action="store_true", help="also time 1,000 cards as one PDF (one process)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        nat = bench_national(tmp, args.n, args.repeat)
-        html = nat.pop("html")
-        print(f"national report: {nat['respondents']:,} respondents, {nat['communities']} communities, "
-              f"{nat['scored_items']} scored items -> {nat['pages']} pages, {nat['charts']} charts")
-        print(f"  context {nat['context_s']:.2f} s + charts/HTML {nat['charts_html_s']:.2f} s + PDF "
-              f"{nat['pdf_s']:.2f} s = total {nat['total_s']:.2f} s (median of {args.repeat}); "
-              f"reading the CSV {nat['read_csv_s']:.2f} s")
-        print(f"  baseline (WeasyPrint alone on the final HTML) {nat['baseline_s']:.2f} s")
-        print(f"  ratio total/baseline {nat['ratio']:.2f} (acceptance <= 1.5); with the CSV read "
-              f"{nat['ratio_with_csv']:.2f}")
-        sub = bench_subsetting(tmp, html)
-        for name, r in sub.items():
-            print(f"  fonts {name:10s} {r['s']:6.2f} s  {r['bytes'] / 1e6:7.2f} MB")
+        if not args.cards_only:
+            national(tmp, args)
         if not args.skip_cards:
             cards = bench_scorecards(tmp, args.workers, args.one_pdf)
             print(f"scorecards: {cards['cards']} cards; context {cards['context_s']:.2f} s (reading the CSV "
@@ -172,8 +177,26 @@ def main() -> None:
                     r = cards[per]
                     print(f"  per {per:8s}: {r['files']:5d} files on {r['processes']} process(es): render "
                           f"{r['render_s']:.2f} s, total with context {r['render_s'] + cards['context_s']:.2f} s "
-                          f"(acceptance < 60 s)")
-        print(f"load average {os.getloadavg()[0]:.2f} (2 cores; other jobs on the machine inflate both sides)")
+                          f"(acceptance < 60 s); CPU {r['cpu_s']:.1f} s = {r['cpu_s'] / r['processes']:.1f} s "
+                          f"per process")
+    print(f"load average {os.getloadavg()[0]:.2f} (2 cores; other jobs on the machine inflate wall times)")
+
+
+def national(tmp: Path, args: argparse.Namespace) -> None:
+    nat = bench_national(tmp, args.n, args.repeat)
+    html = nat.pop("html")
+    print(f"national report: {nat['respondents']:,} respondents, {nat['communities']} communities, "
+          f"{nat['scored_items']} scored items -> {nat['pages']} pages, {nat['charts']} charts")
+    print(f"  context {nat['context_s']:.2f} s + charts/HTML {nat['charts_html_s']:.2f} s + PDF "
+          f"{nat['pdf_s']:.2f} s = total {nat['total_s']:.2f} s (median of {args.repeat}); "
+          f"reading the CSV {nat['read_csv_s']:.2f} s")
+    print(f"  baseline (WeasyPrint alone on the final HTML) {nat['baseline_s']:.2f} s")
+    print(f"  ratio total/baseline {nat['ratio']:.2f} (acceptance <= 1.5); with the CSV read "
+          f"{nat['ratio_with_csv']:.2f}")
+    print(f"  CPU time: total {nat['cpu_total_s']:.2f} s, baseline {nat['cpu_baseline_s']:.2f} s, ratio "
+          f"{nat['cpu_ratio']:.2f}")
+    for name, r in bench_subsetting(tmp, html).items():
+        print(f"  fonts {name:10s} {r['s']:6.2f} s  {r['bytes'] / 1e6:7.2f} MB")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ everything but `data:` URLs, so a stray `http://` in a template fails the render
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -88,9 +87,9 @@ def _template(context: Any) -> str:
                     f"got {type(context).__name__}")
 
 
-def render_html(context: NationalReport | ScorecardBatch | MonthlyRatingReport, *, page: bool = False) -> str:
-    """The report as one HTML document (print CSS inlined, charts inline). `page=True` adds
-    screen styles for the web app's leaders' page."""
+def render_html(context: NationalReport | ScorecardBatch | MonthlyRatingReport) -> str:
+    """The report as one HTML document: print CSS inlined (with screen rules, so the same
+    document serves as the web app's page), charts inline; it refers to nothing outside."""
     L = labels(context.lang)
     extra: dict[str, Any] = {}
     if isinstance(context, NationalReport):
@@ -98,10 +97,11 @@ def render_html(context: NationalReport | ScorecardBatch | MonthlyRatingReport, 
     elif isinstance(context, MonthlyRatingReport):
         extra["summary"] = monthly_sentences(context)
     return _env().get_template(_template(context)).render(
-        c=context, L=L, P=PUNCT[context.lang], methods=METHODS[context.lang], states=STATES[context.lang], lang=context.lang, zh=context.lang == "zh", css=_css("cards.css" if isinstance(context, ScorecardBatch) else "print.css"), screen=page,
+        c=context, L=L, P=PUNCT[context.lang], methods=METHODS[context.lang], states=STATES[context.lang],
+        lang=context.lang, zh=context.lang == "zh",
+        css=_css("cards.css" if isinstance(context, ScorecardBatch) else "print.css"),
         level=f"{100 * context.confidence_level:g}%",
-        quadrants={q: L["q_" + q] for q in ("keep", "fix_first", "low_priority", "possible_overkill")}, rendered_at=dt.datetime.now(dt.timezone.utc)
-        .isoformat(timespec="seconds"), **extra)
+        quadrants={q: L["q_" + q] for q in ("keep", "fix_first", "low_priority", "possible_overkill")}, **extra)
 
 
 def render_document(html: str, **options: Any):

@@ -72,5 +72,6 @@ def hist_rows(histogram, zh: bool) -> list[tuple[str, float]]:
     return [(f"{label}{'天' if zh else ' days'}", n) for label, n in histogram]
 
 
-GLOBALS = dict(pairs=pairs, hist_rows=hist_rows, card_series=card_series, dist_groups=dist_groups, dist_rows=dist_rows, bar_rows=bar_rows, node_rows=node_rows, radar_series=radar_series, ipa_points=ipa_points,
-               league_rows=league_rows, group_rows=group_rows, trend_rows=trend_rows)
+GLOBALS = dict(pairs=pairs, hist_rows=hist_rows, card_series=card_series, dist_groups=dist_groups,
+               dist_rows=dist_rows, bar_rows=bar_rows, node_rows=node_rows, radar_series=radar_series,
+               ipa_points=ipa_points, league_rows=league_rows, group_rows=group_rows, trend_rows=trend_rows)

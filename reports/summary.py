@@ -121,7 +121,8 @@ def monthly_sentences(c: MonthlyRatingReport) -> list[str]:
                    f"{fmt.count(c.defaults)} default); good {fmt.share(c.good_rate.value)}, bad "
                    f"{fmt.share(c.bad_rate.value)}, satisfied incl. neutral {fmt.share(c.satisfaction_rate.value)}, "
                    f"score {fmt.index(c.score)}.")
-        out.append(f"{fmt.count(c.bad_total)} bad ratings this month; rectified {fmt.share(c.rectification_rate.value)}, "
+        out.append(f"{fmt.count(c.bad_total)} bad ratings this month; rectified "
+                   f"{fmt.share(c.rectification_rate.value)}, "
                    f"on time {fmt.share(c.on_time_rate.value)}; {fmt.count(c.overdue_total)} cases are overdue.")
     if len(c.trend) >= 2:
         a, b = c.trend[-2], c.trend[-1]

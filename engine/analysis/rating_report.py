@@ -78,13 +78,15 @@ def monthly_report(store: Store, policy: Policy, *, month: dt.date, lang: str = 
                                                         today=today).get("all")
         if not got:
             continue
-        trend.append(MonthPoint(month=f"{m.year}-{m.month:02d}", valid=int(got["valid"]), good_rate=_v(got["good_rate"]),
+        trend.append(MonthPoint(month=f"{m.year}-{m.month:02d}", valid=int(got["valid"]),
+                                good_rate=_v(got["good_rate"]),
                                 bad_rate=_v(got["bad_rate"]), satisfaction_rate=_v(got["satisfaction_rate"]),
                                 score=float(got["score"])))
     names = department_names or {}
     ranked = sorted(((k, m) for k, m in depts.items() if not m["suppressed"]),
                     key=lambda km: (-km[1]["score"], km[0]))
-    rows = [DepartmentRow(rank=i + 1, code=k, label=names.get(k, k), valid=int(m["valid"]), good_rate=_v(m["good_rate"]),
+    rows = [DepartmentRow(rank=i + 1, code=k, label=names.get(k, k), valid=int(m["valid"]),
+                          good_rate=_v(m["good_rate"]),
                           bad_rate=_v(m["bad_rate"]), satisfaction_rate=_v(m["satisfaction_rate"]),
                           score=float(m["score"]), rectification_rate=_v(m["rectification_rate"]),
                           on_time_rate=_v(m["on_time_rectification_rate"]), overdue=int(m["overdue_open"]))
@@ -138,7 +140,8 @@ def _cases(store: Store, policy: Policy, start: dt.datetime, end: dt.datetime, t
     for c in cases:
         due = dt.date.fromisoformat((c.due or {}).get("feedback", "9999-12-31"))
         if c.id not in removed and c.state in OPEN_STATES and today > due:
-            overdue.append(OverdueCase(case_id=int(c.id), department=c.department_code or "", region=c.region_code or "",
+            overdue.append(OverdueCase(case_id=int(c.id), department=c.department_code or "",
+                                       region=c.region_code or "",
                                        state=c.state, opened=_day(c.opened_at), due=due.isoformat(),
                                        days_overdue=(today - due).days))
     overdue.sort(key=lambda o: (-o.days_overdue, o.case_id))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -31,7 +30,8 @@ from ..schema import (
 from .csvdata import Dataset
 from .weights import OVERALL
 
-__all__ = ["national_report", "scorecards", "weighted_data", "WeightedData", "software_version", "load_results"]
+__all__ = ["national_report", "scorecards", "weighted_data", "WeightedData", "software_version", "load_results",
+           "leaders_page"]
 
 
 def software_version() -> str:
@@ -510,5 +510,33 @@ def _item_means(q: Questionnaire, wd: WeightedData, unit_variable: str, min_n: i
     return out
 
 
-def _isfinite(x: float) -> bool:
-    return x is not None and math.isfinite(x)
+def leaders_page(plan_path: str | Path, results_path: str | Path, *, data_path: str | Path | None = None,
+                 lang: str | None = None) -> str:
+    """The national report as one HTML page for the web app's leaders (the same context and
+    template as the PDF; print CSS inlined, charts inline). Raises LoadError or ValueError on
+    a bad plan, questionnaire or data file."""
+    from reports.render import render_html
+
+    from ..errors import LoadError
+    from ..loader import check_file
+    from .csvdata import read_csv
+
+    plan_path = Path(plan_path)
+    r = check_file(plan_path, expect="plan")
+    if not r.ok:
+        raise LoadError(r.diagnostics)
+    plan = r.document
+    qr = check_file(plan_path.parent / plan.questionnaire, expect="questionnaire")
+    if not qr.ok:
+        raise LoadError(qr.diagnostics)
+    q = qr.document
+    results = load_results(results_path)
+    wd = None
+    if data_path is not None:
+        wd = weighted_data(plan, q, read_csv(str(data_path), q, plan), base_dir=plan_path.parent)
+    previous = []
+    if plan.previous_wave and plan.previous_wave.endswith(".json"):
+        previous.append(load_results(plan_path.parent / plan.previous_wave))
+    ctx = national_report(results, q, plan, lang=lang or plan.report.language, data=wd, base_dir=plan_path.parent,
+                          previous=previous)
+    return render_html(ctx)

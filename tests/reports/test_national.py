@@ -129,3 +129,14 @@ def test_nothing_is_fetched_at_render_time():
         html_to_pdf('<html><body><img src="http://example.invalid/logo.png"></body></html>')
     with pytest.raises(FatalURLFetchingError, match="refused"):
         html_to_pdf('<html><head><link rel="stylesheet" href="file:///etc/hosts"></head><body>x</body></html>')
+
+
+def test_leaders_page_is_the_same_report_as_html(wave):
+    from engine.analysis.report import leaders_page
+    page = leaders_page(wave.plan, wave.results, data_path=wave.data)
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in page
+    for key in CHAPTERS:
+        assert LABELS["zh"][key] in page, key
+    assert re.findall(r'(?:src|href)="(?!#|data:)[^"]*"', page) == []  # refers to nothing outside itself
+    o = next(e for e in wave.load()["estimates"] if e["target"] == "overall_index" and e["domain"] is None)
+    assert fmt.interval(o["ci_low"], o["ci_high"]) in page
