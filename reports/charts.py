@@ -32,6 +32,15 @@ def text_width(s: str, size: float = FONT) -> float:
     return sum(size if ord(c) > 0x2E7F else size * 0.56 for c in s)
 
 
+def fit(s: str, width: float, size: float = FONT) -> str:
+    """`s` cut with an ellipsis to fit `width` (the full text is in the table beside the chart)."""
+    if text_width(s, size) <= width:
+        return s
+    while s and text_width(s + "…", size) > width:
+        s = s[:-1]
+    return s.rstrip() + "…"
+
+
 def _t(x: float, y: float, s: str, *, size: float = FONT, anchor: str = "start", fill: str = "#000",
        weight: str = "normal", extra: str = "") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{fill}"'
@@ -103,7 +112,7 @@ def bar_intervals(rows: Sequence[tuple[str, float, float, float]], *, title: str
         body.append(_t(x, height - 6, f"{t:g}", size=9, anchor="middle", fill=GREY))
     for k, (label, v, low, high) in enumerate(rows):
         y = top + k * row_h
-        body.append(_t(label_w - 6, y + bar * 0.75, label, anchor="end", size=10))
+        body.append(_t(label_w - 6, y + bar * 0.75, fit(label, label_w - 8, 10), anchor="end", size=10))
         if not _ok(v):
             continue
         body.append(f'<rect x="{plot_l:.1f}" y="{y:.1f}" width="{max(sx(v) - plot_l, 0):.1f}" height="{bar}" '
@@ -290,19 +299,22 @@ def stacked_shares(rows: Sequence[tuple[str, Sequence[float]]], categories: Sequ
     """100% stacked bars of ordered answer shares (best first), a legend and direct labels."""
     label_w = min(max((text_width(r[0], 9.5) for r in rows), default=40) + 8, width * 0.45)
     left, right = label_w, width - 6
-    top, row_h = 28, bar + 5
-    height = top + row_h * len(rows) + 4
     body = []
     defs, fills = _hatches()
-    lx = left
-    for c, name in enumerate(categories):
-        body.append(f'<rect x="{lx:.1f}" y="4" width="12" height="10" fill="{fills[c % 5]}" stroke="#444" '
+    lx, ly = left, 4
+    for c, name in enumerate(categories):  # the legend, on as many lines as it needs
+        w = 24 + text_width(name, 9)
+        if lx + w > right and lx > left:
+            lx, ly = left, ly + 14
+        body.append(f'<rect x="{lx:.1f}" y="{ly}" width="12" height="10" fill="{fills[c % 5]}" stroke="#444" '
                     f'stroke-width="0.5"/>')
-        body.append(_t(lx + 15, 13, name, size=9))
-        lx += 24 + text_width(name, 9)
+        body.append(_t(lx + 15, ly + 9, name, size=9))
+        lx += w
+    top, row_h = ly + 24, bar + 5
+    height = top + row_h * len(rows) + 4
     for k, (label, shares) in enumerate(rows):
         y = top + k * row_h
-        body.append(_t(left - 5, y + bar * 0.78, label, size=9.5, anchor="end"))
+        body.append(_t(left - 5, y + bar * 0.78, fit(label, left - 8, 9.5), size=9.5, anchor="end"))
         x = left
         total = sum(s for s in shares if _ok(s)) or 1.0
         for c, s in enumerate(shares):
@@ -374,7 +386,7 @@ def bars(rows: Sequence[tuple[str, float]], *, title: str, width: float = 640, b
     body = []
     for k, (label, v) in enumerate(rows):
         y = top + k * row_h
-        body.append(_t(label_w - 6, y + bar * 0.78, label, size=10, anchor="end"))
+        body.append(_t(label_w - 6, y + bar * 0.78, fit(label, label_w - 8, 10), size=10, anchor="end"))
         if not _ok(v):
             continue
         w = v / vmax * (right - label_w)

@@ -45,14 +45,12 @@ def dist_rows(chunk) -> list[tuple[str, tuple[float, ...]]]:
 
 
 def dist_groups(distributions, size: int = 18) -> list[list]:
-    """Consecutive distributions sharing their answer categories, at most `size` per chunk."""
-    out: list[list] = []
+    """Distributions grouped by their answer categories (one scale per chart or table, in the
+    order the scales first appear), at most `size` per chunk."""
+    by: dict[tuple, list] = {}
     for d in distributions:
-        if out and out[-1][0].categories == d.categories and len(out[-1]) < size:
-            out[-1].append(d)
-        else:
-            out.append([d])
-    return out
+        by.setdefault(d.categories, []).append(d)
+    return [ds[k:k + size] for ds in by.values() for k in range(0, len(ds), size)]
 
 
 def card_series(card, L) -> list[tuple[str, list[float]]]:

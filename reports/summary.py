@@ -99,7 +99,8 @@ def summary_sentences(c: NationalReport) -> list[str]:
                            f"最低的是{worst.label}（{fmt.index(worst.score.value)}）"
                            + (f"；另有{lt.suppressed}个单位样本量不足{lt.min_n}，未单独排名。" if lt.suppressed else "。"))
             else:
-                out.append(f"Among {lt.label.lower()}s, {best.label} scores highest ({fmt.index(best.score.value)}) "
+                out.append(f"In the league table of {lt.label.lower()}, {best.label} scores highest "
+                           f"({fmt.index(best.score.value)}) "
                            f"and {worst.label} lowest ({fmt.index(worst.score.value)})"
                            + (f"; {lt.suppressed} units with fewer than {lt.min_n} respondents are not ranked."
                               if lt.suppressed else "."))
