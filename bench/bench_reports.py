@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_evaluation import trim_to  # noqa: E402
 from engine.analysis import evaluate, read_csv  # noqa: E402
-from engine.analysis.report import national_report, scorecards, weighted_data  # noqa: E402
+from engine.analysis.report import national_report, weighted_data  # noqa: E402
+from engine.analysis.scorecards import scorecards  # noqa: E402
 from engine.analysis.simulate import simulate, write_csv  # noqa: E402
 from engine.cli import _plain  # noqa: E402
 from engine.loader import load_plan, load_questionnaire  # noqa: E402

@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         print("manyi report: say where to write: --out FILE (or --scorecards DIR)", file=sys.stderr)
         return 2
     from .analysis import read_csv
-    from .analysis.report import load_results, national_report, scorecards, weighted_data
+    from .analysis.report import load_results, national_report, weighted_data
+    from .analysis.scorecards import scorecards
     from .errors import LoadError
     from .loader import check_file
 

@@ -9,14 +9,13 @@ same way and find it in the PDF.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = [
     "Score", "Node", "Stamp", "Change", "TrendPoint", "ComparisonRow", "GroupComparison", "LeagueRow",
     "LeagueTable", "IpaPoint", "Ipa", "Distribution", "StructureRow", "ReliabilityRow", "Validity", "WeightRow",
     "AhpMatrix", "ScalePoint", "ScaleText", "QuestionText", "Fieldwork", "NationalReport", "ScorecardDimension",
-    "ScorecardItem", "Scorecard", "ScorecardBatch", "RateFigure", "MonthPoint", "DepartmentRow", "OverdueCase",
-    "RectificationTimes", "ReasonRow", "MonthlyRatingReport", "NAN",
+    "ScorecardItem", "Scorecard", "ScorecardBatch", "NAN",
 ]
 
 NAN = math.nan
@@ -343,102 +342,3 @@ class ScorecardBatch:
     scorecards: tuple[Scorecard, ...]
     suppressed: int
     stamp: Stamp
-
-
-@dataclass(**_FROZEN)
-class RateFigure:
-    numerator: int
-    denominator: int
-    value: float
-    low: float = NAN
-    high: float = NAN
-
-
-@dataclass(**_FROZEN)
-class MonthPoint:
-    month: str
-    valid: int
-    good_rate: float
-    bad_rate: float
-    satisfaction_rate: float
-    score: float
-
-
-@dataclass(**_FROZEN)
-class DepartmentRow:
-    rank: int
-    code: str
-    label: str
-    valid: int
-    good_rate: float
-    bad_rate: float
-    satisfaction_rate: float
-    score: float
-    rectification_rate: float
-    on_time_rate: float
-    overdue: int
-
-
-@dataclass(**_FROZEN)
-class OverdueCase:
-    case_id: int
-    department: str
-    region: str
-    state: str
-    opened: str
-    due: str
-    days_overdue: int
-
-
-@dataclass(**_FROZEN)
-class RectificationTimes:
-    closed: int
-    mean_days: float
-    median_days: float
-    p90_days: float
-    max_days: float
-    histogram: tuple[tuple[str, int], ...]  # (bucket label, count)
-
-
-@dataclass(**_FROZEN)
-class ReasonRow:
-    tag: str
-    label: str
-    count: int
-    share: float
-
-
-@dataclass(**_FROZEN)
-class MonthlyRatingReport:
-    lang: str
-    title: str
-    organisation: str
-    month: str
-    policy: str
-    confidence_level: float
-    min_count: int
-    valid: int
-    active: int
-    defaults: int
-    good_rate: RateFigure
-    bad_rate: RateFigure
-    satisfaction_rate: RateFigure
-    mean_level: float
-    score: float
-    rectification_rate: RateFigure
-    on_time_rate: RateFigure
-    callback_rate: RateFigure
-    feedback_rate: RateFigure
-    recheck_satisfaction_rate: RateFigure
-    appeal_rate: RateFigure
-    appeal_upheld_rate: RateFigure
-    overdue_total: int
-    trend: tuple[MonthPoint, ...]
-    departments: tuple[DepartmentRow, ...]
-    suppressed_departments: int
-    overdue: tuple[OverdueCase, ...]
-    rectification: RectificationTimes
-    reasons: tuple[ReasonRow, ...]
-    bad_total: int
-    stamp: Stamp
-    notes: tuple[str, ...] = field(default=())

@@ -19,9 +19,11 @@ def index(x: float | None, digits: int = 2) -> str:
 
 
 def interval(low: float | None, high: float | None, digits: int = 2) -> str:
-    """An interval: 84.37–85.89 (en dash between the bounds)."""
+    """An interval: 84.37–85.89 (en dash between the bounds); [-1.53, 0.63] when it starts below 0."""
     if not (_ok(low) and _ok(high)):
         return DASH
+    if low < 0:  # "-3.79–-1.74" reads badly: brackets for intervals of differences
+        return f"[{low:.{digits}f}, {high:.{digits}f}]"
     return f"{low:.{digits}f}–{high:.{digits}f}"
 
 

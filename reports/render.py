@@ -14,7 +14,8 @@ from typing import Any
 import jinja2
 
 from . import charts, fmt
-from .context import MonthlyRatingReport, NationalReport, ScorecardBatch
+from .context import NationalReport, ScorecardBatch
+from .rating_context import MonthlyRatingReport
 from .labels import METHODS, STATES, labels
 from .rows import GLOBALS
 from .summary import monthly_sentences, summary_sentences

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from . import fmt
-from .context import MonthlyRatingReport, NationalReport
+from .context import NationalReport
+from .rating_context import MonthlyRatingReport
 
 __all__ = ["summary_sentences", "monthly_sentences"]
 

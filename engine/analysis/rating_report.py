@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select
 
-from reports.context import (
-    NAN, DepartmentRow, MonthlyRatingReport, MonthPoint, OverdueCase, RateFigure, ReasonRow, RectificationTimes,
-    Stamp,
+from reports.context import NAN, Stamp
+from reports.rating_context import (
+    DepartmentRow, MonthlyRatingReport, MonthPoint, OverdueCase, RateFigure, ReasonRow, RectificationTimes,
 )
 
 from ..schema import Policy

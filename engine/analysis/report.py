@@ -1,4 +1,4 @@
-"""Report contexts from a wave's results (results.json), its questionnaire and plan, and,
+"""The national report's context from a wave's results (results.json), its questionnaire and plan, and,
 when given, its responses (answer distributions, sample structure, items by community).
 
 Only what the report shows is decided here: labels in the report's language, units under the
@@ -11,27 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import numpy as np
-
 from reports.context import (
-    NAN, AhpMatrix, Change, ComparisonRow, Distribution, Fieldwork, GroupComparison, Ipa, IpaPoint, LeagueRow,
-    LeagueTable, NationalReport, Node, QuestionText, ReliabilityRow, ScalePoint, ScaleText, Score, Scorecard,
-    ScorecardBatch, ScorecardDimension, ScorecardItem, Stamp, StructureRow, TrendPoint, Validity, WeightRow,
+    NAN, AhpMatrix, Change, ComparisonRow, Fieldwork, GroupComparison, Ipa, IpaPoint, LeagueRow,
+    LeagueTable, NationalReport, Node, QuestionText, ReliabilityRow, ScalePoint, ScaleText, Score, Stamp,
+    TrendPoint, Validity, WeightRow,
 )
 
 from ..schema import (
     AhpWeights, BlendWeights, MatrixQuestion, MultiQuestion, NpsQuestion, Plan, Questionnaire, ScaleQuestion,
     SingleQuestion,
 )
-from .csvdata import Dataset
+from .report_data import WeightedData, distributions, structure, weighted_data
 from .weights import OVERALL
 
-__all__ = ["national_report", "scorecards", "weighted_data", "WeightedData", "software_version", "load_results",
-           "leaders_page"]
+__all__ = ["national_report", "weighted_data", "WeightedData", "software_version", "load_results", "leaders_page"]
 
 
 def software_version() -> str:
@@ -56,29 +52,6 @@ def _score(e: dict | None) -> Score:
         return Score(value=NAN)
     return Score(value=_f(e["value"]), low=_f(e.get("ci_low")), high=_f(e.get("ci_high")),
                  std_error=_f(e.get("std_error")), n=int(e.get("n") or 0))
-
-
-@dataclass(frozen=True)
-class WeightedData:
-    """The responses as the estimates used them: rows kept and their final weights."""
-    data: Dataset
-    keep: np.ndarray
-    sampling_weights: np.ndarray
-
-
-def weighted_data(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path) -> WeightedData:
-    """Quality exclusions and the weighted design exactly as evaluate() makes them."""
-    from scoring.index import ItemMatrix
-
-    from .evaluate import _design, _quality
-
-    tree = q.indicators
-    item_ids = [i for d in tree.dimensions for ind in d.indicators for i in ind.items]
-    overall_ids = [i for i in tree.overall if i in data.scores and i not in item_ids]
-    items = ItemMatrix.of({i: data.scores[i] for i in item_ids + overall_ids})
-    _, keep = _quality(plan, q, data, item_ids, items)
-    design = _design(plan, data, keep, base_dir)
-    return WeightedData(data, keep, np.where(keep, design.sampling_weights, 0.0))
 
 
 class _Labels:
@@ -219,67 +192,6 @@ def _points(scale: Any, point: Any) -> float:
     return _f(scale_points(scale).get(point.code))
 
 
-def _distributions(q: Questionnaire, wd: WeightedData, lab: _Labels, lang: str) -> list[Distribution]:
-    scales = {s.id: s for s in q.scales}
-    out = []
-    w = wd.sampling_weights
-    item_ids = [i for d in q.indicators.dimensions for ind in d.indicators for i in ind.items]
-    reverse = {}
-    scale_of = {}
-    for sec in q.sections:
-        for qu in sec.questions:
-            if isinstance(qu, MatrixQuestion):
-                for it in qu.items:
-                    scale_of[it.id], reverse[it.id] = qu.scale, it.reverse
-            elif isinstance(qu, ScaleQuestion):
-                scale_of[qu.id], reverse[qu.id] = qu.scale, qu.reverse
-    mark = "（反向）" if lang == "zh" else " (reverse)"
-    for i in item_ids:
-        if i not in wd.data.text or i not in scale_of:
-            continue
-        sc = scales[scale_of[i]]
-        col = wd.data.text[i]
-        scored = [p for p in sc.points if not p.na]
-        na = {p.code for p in sc.points if p.na}
-        codes = {p.code: k for k, p in enumerate(scored)}
-        idx = np.fromiter((codes.get(v, -1 if v not in na else -2) if v is not None else -3 for v in col.tolist()),
-                          dtype=np.int64, count=col.shape[0])
-        if sc.order == "worst_first":
-            idx = np.where(idx >= 0, len(scored) - 1 - idx, idx)
-            scored = scored[::-1]
-        answered = idx >= -2
-        wa = float(w[answered].sum())
-        ws = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(scored))
-        total = float(ws.sum())
-        out.append(Distribution(id=i, label=lab(i) + (mark if reverse.get(i) else ""),
-                                categories=tuple(p.label.get(lang) for p in scored),
-                                shares=tuple(float(x / total) if total else NAN for x in ws),
-                                na_share=float(w[idx == -2].sum() / wa) if wa else NAN,
-                                n=int((answered & wd.keep).sum())))
-    return out
-
-
-def _structure(plan: Plan, wd: WeightedData, lab: _Labels, base_dir: Path) -> list[StructureRow]:
-    from .evaluate import _margins
-
-    out = []
-    keep = wd.keep
-    w = wd.sampling_weights
-    for var, pop in _margins(plan, base_dir):
-        codes, labels = wd.data.codes(var)
-        total = sum(pop.values())
-        n_all = int(keep.sum())
-        w_all = float(w[keep].sum())
-        for cat, count in pop.items():
-            k = labels.index(cat) if cat in labels else -99
-            m = keep & (codes == k)
-            out.append(StructureRow(variable=lab(var), category=lab.value(var, str(cat)), sample_n=int(m.sum()),
-                                    sample_share=m.sum() / n_all if n_all else NAN,
-                                    weighted_share=float(w[m].sum()) / w_all if w_all else NAN,
-                                    population_share=count / total if total else NAN))
-    return out
-
-
 def _trend(results: dict, previous: list[dict], lab_wave) -> list[TrendPoint]:
     pts = []
     for r in previous + [results]:
@@ -416,8 +328,8 @@ def national_report(results: dict, q: Questionnaire, plan: Plan, *, lang: str = 
         lang=lang, title=title, organisation=org, wave_label=wave_label, confidence_level=level, min_n=min_n,
         overall=_score(whole.get((OVERALL, "index"))), index_label=lab(OVERALL), nodes=tuple(nodes),
         changes=tuple(changes), previous_wave=prev_label, trend=tuple(_trend(results, previous, lab_wave)),
-        distributions=tuple(_distributions(q, data, lab, lang)) if data is not None else (),
-        structure=tuple(_structure(plan, data, lab, base_dir)) if data is not None else (),
+        distributions=tuple(distributions(q, data, lab, lang)) if data is not None else (),
+        structure=tuple(structure(plan, data, lab, base_dir)) if data is not None else (),
         reliability=tuple(reliability), validity=validity, ipa=ipa, league_tables=tuple(leagues),
         comparisons=tuple(comparisons), dimension_by_group=tuple(dim_groups), weights=tuple(weights),
         ahp=tuple(ahp), scales=tuple(scales), questions=tuple(questions), fieldwork=fieldwork,
@@ -428,86 +340,6 @@ _RULES = {"zh": {"duplicate": "重复作答", "speeder": "答题过快", "straig
                  "item_nonresponse": "题项缺答过多", "na_share": "“不了解”过多"},
           "en": {"duplicate": "duplicates", "speeder": "speeding", "straightlining": "straight-lining",
                  "item_nonresponse": "item non-response", "na_share": "too many \"don't know\""}}
-
-
-def scorecards(results: dict, q: Questionnaire, plan: Plan, *, lang: str = "zh", data: WeightedData | None = None,
-               unit_variable: str = "community", weakest: int = 3, min_item_n: int = 10) -> ScorecardBatch:
-    """One scorecard per unit at or above the plan's minimum n (units below it get none)."""
-    lab = _Labels(q, lang)
-    whole, by = _estimates(results)
-    min_n = int(plan.min_cell_size)
-    lt = results["league_tables"].get(unit_variable)
-    if lt is None:
-        raise ValueError(f"results.json has no league table of '{unit_variable}' (plan report.league_tables: "
-                         f"{', '.join(results['league_tables']) or 'none'})")
-    dims = [d.id for d in q.indicators.dimensions]
-    rows = sorted((r for r in lt["rows"] if not r["suppressed"] and (r["n"] or 0) >= min_n), key=lambda r: r["rank"])
-    parents: dict[str, tuple[str, str]] = {}
-    item_means: dict[str, list[tuple[float, int, str]]] = {}
-    if data is not None:
-        parents = _parents(data.data, unit_variable)
-        item_means = _item_means(q, data, unit_variable, min_item_n)
-    cards = []
-    for k, r in enumerate(rows):
-        unit = r["unit"]
-        district, street = parents.get(unit, ("", ""))
-        mine = by.get((unit_variable, unit), {})
-        dist = by.get(("district", district), {}) if district else {}
-        dvals = [ScorecardDimension(id=d, label=lab(d), value=_f(mine.get(d, {}).get("value")),
-                                    district_value=_f(dist.get(d, {}).get("value")),
-                                    overall_value=_f(whole.get((d, "index"), {}).get("value"))) for d in dims]
-        weak = sorted(item_means.get(unit, []))[:weakest]
-        cards.append(Scorecard(
-            unit=unit, label=lab.value(unit_variable, unit), district=district, street=street,
-            score=Score(value=_f(r["value"]), low=_f(r["ci_low"]), high=_f(r["ci_high"]),
-                        std_error=_f(r["std_error"]), n=int(r["n"])),
-            rank=k + 1, of=len(rows), district_value=_f(dist.get(OVERALL, {}).get("value")), dimensions=tuple(dvals),
-            weakest=tuple(ScorecardItem(id=i, label=lab(i), value=v, n=n) for v, n, i in weak)))
-    note = ("区间按社区内受访者的方差计算（社区为初级抽样单位，其设计方差为零）。" if lang == "zh" else
-            "Intervals from the community's own respondents (communities are the primary sampling units, whose "
-            "design-based variance is zero).") if "within" in lt["variance"] else ""
-    title = plan.report.title.get(lang) if plan.report.title else lab(OVERALL)
-    return ScorecardBatch(lang=lang, title=title, organisation=plan.report.organisation.get(lang)
-                          if plan.report.organisation else "", wave_label=plan.wave.label.get(lang),
-                          confidence_level=float(results["confidence_level"]), min_n=min_n,
-                          overall=_score(whole.get((OVERALL, "index"))), variance_note=note,
-                          scorecards=tuple(cards), suppressed=len(lt["rows"]) - len(rows), stamp=_stamp(results, q))
-
-
-def _parents(data: Dataset, unit_variable: str) -> dict[str, tuple[str, str]]:
-    out: dict[str, tuple[str, str]] = {}
-    units = data.text.get(unit_variable)
-    if units is None:
-        return out
-    dist = data.text.get("district")
-    street = data.text.get("street")
-    for k, u in enumerate(units.tolist()):
-        if u is not None and u not in out:
-            out[u] = (dist[k] if dist is not None else "", street[k] if street is not None else "")
-    return out
-
-
-def _item_means(q: Questionnaire, wd: WeightedData, unit_variable: str, min_n: int
-                ) -> dict[str, list[tuple[float, int, str]]]:
-    """Weighted item means by unit, items answered by at least `min_n` of the unit's respondents."""
-    codes, labels = wd.data.codes(unit_variable)
-    ok = wd.keep & (codes >= 0)
-    g = np.where(ok, codes, 0)
-    L = len(labels)
-    out: dict[str, list[tuple[float, int, str]]] = {str(u): [] for u in labels}
-    for d in q.indicators.dimensions:
-        for ind in d.indicators:
-            for i in ind.items:
-                s = wd.data.scores.get(i)
-                if s is None:
-                    continue
-                a = ok & ~np.isnan(s)
-                wsum = np.bincount(g[a], weights=wd.sampling_weights[a], minlength=L)
-                xsum = np.bincount(g[a], weights=(wd.sampling_weights * np.nan_to_num(s))[a], minlength=L)
-                n = np.bincount(g[a], minlength=L)
-                for k in np.flatnonzero((n >= min_n) & (wsum > 0)):
-                    out[str(labels[k])].append((float(xsum[k] / wsum[k]), int(n[k]), i))
-    return out
 
 
 def leaders_page(plan_path: str | Path, results_path: str | Path, *, data_path: str | Path | None = None,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from engine.analysis import read_csv
-from engine.analysis.report import scorecards, weighted_data
+from engine.analysis.report import weighted_data
+from engine.analysis.scorecards import scorecards
 from engine.cli import main
 from engine.loader import check_file
 from reports import fmt
