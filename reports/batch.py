@@ -88,15 +88,16 @@ def render_scorecards(batch: ScorecardBatch, out: str | Path, *, per: Literal["a
     for c in batch.scorecards:
         groups.setdefault(key(c), []).append(c)
     files = [(os.path.join(out_dir, f"{_safe(name)}.pdf"), tuple(cs)) for name, cs in groups.items()]
+    shell = dataclasses.replace(batch, scorecards=())  # each task carries only its own cards
     # a task lays out about `chunk` cards (units) or one group (districts, streets)
     tasks, current = [], []
     for f in files:
         current.append(f)
         if per != "unit" or len(current) >= chunk:
-            tasks.append((batch, tuple(current), options, chunk))
+            tasks.append((shell, tuple(current), options, chunk))
             current = []
     if current:
-        tasks.append((batch, tuple(current), options, chunk))
+        tasks.append((shell, tuple(current), options, chunk))
     written: list[Path] = []
     count = {p: len(cs) for p, cs in files}
     done = 0
