@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from fontTools.ttLib import TTFont
 
 from engine.analysis.simulate import simulate, write_csv
 from engine.cli import main
@@ -73,3 +75,29 @@ def pdf_fonts(path: Path) -> list[str]:
     out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
     names = [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
     return sorted({n.split("+", 1)[-1] for n in names})
+
+
+@lru_cache(maxsize=None)
+def _cmap(name: str) -> frozenset[int]:
+    """The characters of an embedded font, found by fontconfig from its PDF base name."""
+    family = name.replace("-", " ")
+    style = "Regular"
+    if family.endswith(" Bold"):
+        family, style = family[:-5], "Bold"
+    spec = subprocess.run(["fc-match", "-f", "%{file}:%{index}:%{family}", f"{family}:style={style}"],
+                          check=True, capture_output=True, text=True).stdout
+    file, index, found = spec.split(":", 2)
+    assert family in found.split(","), f"fontconfig has no {family!r} (found {found!r})"
+    return frozenset(TTFont(file, fontNumber=int(index), lazy=True).getBestCmap())
+
+
+def assert_fonts_cover(pdf: Path, more_text: str = "") -> set[str]:
+    """Only the local Noto Sans CJK faces are embedded (no fallback font was needed), and
+    every character of the PDF's text (and of `more_text`, e.g. the HTML it came from) is in
+    their character maps. Returns the characters checked."""
+    fonts = pdf_fonts(pdf)
+    assert fonts and set(fonts) <= {"Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC-Bold", "Noto-Sans-Mono-CJK-SC"}, fonts
+    covered = frozenset().union(*(_cmap(f) for f in fonts))
+    chars = {c for c in pdftotext(pdf) + more_text if not c.isspace()}
+    assert sorted(c for c in chars if ord(c) not in covered) == []
+    return chars

@@ -14,15 +14,16 @@ from engine.storage import Store, upgrade
 from reports import fmt
 from tests.conftest import QUESTIONNAIRES
 
-from .conftest import pdftotext
+from tests.engine.test_storage import url  # noqa: F401
+
+from .conftest import assert_fonts_cover, pdftotext
 from .ratings_month import POLICY, generate
 
 TODAY = dt.date(2026, 11, 5)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('ratings') / 'ratings.db'}"
+@pytest.fixture
+def store(url):  # noqa: F811  (SQLite, and PostgreSQL when MANYI_TEST_DATABASE_URL is set)
     upgrade(url)
     st = Store(url)
     generate(st)
@@ -30,14 +31,18 @@ def store(tmp_path_factory):
     st.engine.dispose()
 
 
+START = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)
+END = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+
+
 def _sql(store, sql):
     with store.engine.connect() as c:
-        return c.execute(text(sql)).all()
+        return c.execute(text(sql), {"start": START, "end": END}).all()
 
 
 def test_context_numbers_agree_with_plain_sql(store):
     ctx = monthly_report(store, POLICY, month=dt.date(2026, 10, 1), today=TODAY, min_count=30)
-    month = "rated_at >= '2026-10-01' AND rated_at < '2026-11-01'"
+    month = "rated_at >= :start AND rated_at < :end"
     removed = "(SELECT rating_id FROM rating_case WHERE state = 'closed_removed')"
     (valid,), = _sql(store, f"SELECT count(*) FROM rating WHERE {month} AND id NOT IN {removed}")
     (good,), = _sql(store, f"SELECT count(*) FROM rating WHERE {month} AND level >= 4 AND id NOT IN {removed}")
@@ -83,6 +88,7 @@ def test_pdf_in_chinese_and_english(store, tmp_path):
                      "-q"]) == 0
         t = pdftotext(out)
         assert heading in t
+        assert_fonts_cover(out)
         ctx = monthly_report(store, POLICY, month=dt.date(2026, 10, 1), today=TODAY, lang=lang)
         assert fmt.share(ctx.good_rate.value) in t
         assert fmt.interval(100 * ctx.good_rate.low, 100 * ctx.good_rate.high, 1).replace("–", "%–") + "%" in t

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import html as htmlmod
 import re
-import subprocess
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from fontTools.ttLib import TTFont
 
 from engine.cli import main
 from reports import fmt
 from reports.labels import LABELS
 
-from .conftest import pdf_fonts, pdftotext
+from .conftest import assert_fonts_cover, pdftotext
 
 CHAPTERS = [k for k in LABELS["zh"] if k.startswith(("ch_", "app_"))]
 
@@ -83,34 +80,10 @@ def test_units_under_the_minimum_n_are_never_shown(wave, report_zh):
     assert f"样本量不足{lt['min_n']}的{len(small)}个单位未单独列示" in _flat(pdftotext(pdf))
 
 
-@lru_cache(maxsize=None)
-def _cmap(name: str) -> frozenset[int]:
-    """The characters of an embedded font, found by fontconfig from its PDF base name."""
-    family = name.replace("-", " ")
-    style = "Regular"
-    if family.endswith(" Bold"):
-        family, style = family[:-5], "Bold"
-    spec = subprocess.run(["fc-match", "-f", "%{file}:%{index}:%{family}", f"{family}:style={style}"],
-                          check=True, capture_output=True, text=True).stdout
-    file, index, found = spec.split(":", 2)
-    assert family in found.split(","), f"fontconfig has no {family!r} (found {found!r})"
-    return frozenset(TTFont(file, fontNumber=int(index), lazy=True).getBestCmap())
-
-
-def _visible_text(html: str) -> str:
-    html = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
-    return htmlmod.unescape(re.sub(r"<[^>]+>", " ", html))
-
-
 def test_fonts_cover_every_character_rendered(report_zh):
     pdf, html = report_zh
-    fonts = pdf_fonts(pdf)
-    # only the local Noto Sans CJK faces: no fallback font was needed for any character
-    assert set(fonts) <= {"Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC-Bold", "Noto-Sans-Mono-CJK-SC"}, fonts
-    covered = frozenset().union(*(_cmap(f) for f in fonts))
-    chars = {c for c in pdftotext(pdf) + _visible_text(html.read_text(encoding="utf-8")) if not c.isspace()}
+    chars = assert_fonts_cover(pdf, _visible_text(html.read_text(encoding="utf-8")))
     assert len(chars) > 300  # Chinese text, digits, punctuation
-    assert sorted(c for c in chars if ord(c) not in covered) == []
 
 
 def test_english_report(report_en):

@@ -10,7 +10,7 @@ from engine.loader import check_file
 from reports import fmt
 from reports.batch import render_scorecards
 
-from .conftest import pdf_pages, pdftotext
+from .conftest import assert_fonts_cover, pdf_pages, pdftotext
 
 
 def _units(wave):
@@ -35,6 +35,7 @@ def test_one_pdf_has_a_page_for_every_community_above_min_n(wave, tmp_path):
         assert fmt.index(r["value"], 1) in page
         assert fmt.interval(r["ci_low"], r["ci_high"], 1) in page
     assert [u for u in small if u in text] == []
+    assert_fonts_cover(out)
 
 
 def test_one_file_each_on_two_processes(wave, tmp_path):
