@@ -80,6 +80,11 @@ def test_units_under_the_minimum_n_are_never_shown(wave, report_zh):
     assert f"样本量不足{lt['min_n']}的{len(small)}个单位未单独列示" in _flat(pdftotext(pdf))
 
 
+def _visible_text(html: str) -> str:
+    html = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+    return htmlmod.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
 def test_fonts_cover_every_character_rendered(report_zh):
     pdf, html = report_zh
     chars = assert_fonts_cover(pdf, _visible_text(html.read_text(encoding="utf-8")))
