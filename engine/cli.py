@@ -5,6 +5,7 @@
     manyi score --plan PLAN --data FILE.csv --out results.json   evaluate a wave
     manyi import --wave W FILE.csv|FILE.xlsx [--import-valid]     check, then import paper data
     manyi export --wave W --format csv|xlsx|sav|codebook --out PATH
+    manyi report --plan PLAN --data FILE.csv --out report.pdf    PDF reports (see engine/report_command.py)
 """
 
 from __future__ import annotations
@@ -384,6 +385,8 @@ def _parser() -> argparse.ArgumentParser:
     add_commands(sub)
     from .ops import register as register_ops
     register_ops(sub)
+    from .report_command import register as register_report
+    register_report(sub)
     return parser
 
 

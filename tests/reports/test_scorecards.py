@@ -1,0 +1,71 @@
+"""Scorecards for every community at or above the plan's minimum n, in one PDF or one each."""
+
+from __future__ import annotations
+
+from engine.analysis import read_csv
+from engine.analysis.report import weighted_data
+from engine.analysis.scorecards import scorecards
+from engine.cli import main
+from engine.loader import check_file
+from reports import fmt
+from reports.batch import render_scorecards
+
+from .conftest import assert_fonts_cover, pdf_pages, pdftotext
+
+
+def _units(wave):
+    lt = wave.load()["league_tables"]["community"]
+    shown = {r["unit"]: r for r in lt["rows"] if r["n"] >= lt["min_n"]}
+    small = [r["unit"] for r in lt["rows"] if r["n"] < lt["min_n"]]
+    return shown, small
+
+
+def test_one_pdf_has_a_page_for_every_community_above_min_n(wave, tmp_path):
+    out = tmp_path / "cards.pdf"
+    assert main(["report", "--plan", str(wave.plan), "--results", str(wave.results), "--data", str(wave.data),
+                 "--kind", "scorecards", "--out", str(out), "-q"]) == 0
+    shown, small = _units(wave)
+    assert small and shown
+    assert pdf_pages(out) == len(shown)
+    text = pdftotext(out)
+    pages = text.split("\f")
+    for unit, r in shown.items():
+        page = next(p for p in pages if f"社区满意度评分卡：{unit}" in p)
+        # the community's index and its within-community interval, as results.json has them
+        assert fmt.index(r["value"], 1) in page
+        assert fmt.interval(r["ci_low"], r["ci_high"], 1) in page
+    assert [u for u in small if u in text] == []
+    assert_fonts_cover(out)
+
+
+def test_one_file_each_on_two_processes(wave, tmp_path):
+    plan = check_file(wave.plan, expect="plan").document
+    q = check_file(wave.plan.parent / plan.questionnaire, expect="questionnaire").document
+    data = read_csv(str(wave.data), q, plan)
+    batch = scorecards(wave.load(), q, plan, data=weighted_data(plan, q, data, base_dir=wave.plan.parent))
+    seen = []
+    files = render_scorecards(batch, tmp_path / "cards", per="unit", workers=2, chunk=8,
+                              progress=lambda done, total: seen.append((done, total)))
+    shown, _ = _units(wave)
+    assert sorted(f.stem for f in files) == sorted(shown)
+    assert seen[-1] == (len(shown), len(shown))
+    for f in files[:3]:
+        assert f.read_bytes()[:5] == b"%PDF-" and pdf_pages(f) == 1
+        assert f.stem in pdftotext(f)
+    # the weakest items are the community's lowest weighted item means
+    card = batch.scorecards[0]
+    assert len(card.weakest) == 3
+    assert [i.value for i in card.weakest] == sorted(i.value for i in card.weakest)
+
+
+def test_one_file_per_district_holds_its_communities(wave, tmp_path):
+    assert main(["report", "--plan", str(wave.plan), "--results", str(wave.results), "--data", str(wave.data),
+                 "--scorecards", str(tmp_path), "--per", "district", "-q"]) == 0
+    shown, _ = _units(wave)
+    files = sorted(tmp_path.glob("*.pdf"))
+    assert len(files) == 3  # the generated wave's districts
+    assert sum(pdf_pages(f) for f in files) == len(shown)
+    for f in files:
+        text = pdftotext(f)
+        mine = [u for u in shown if f"社区满意度评分卡：{u}" in text]
+        assert mine and all(u.startswith(f.stem) for u in mine)  # simulated codes nest: district prefix
