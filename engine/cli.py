@@ -293,14 +293,21 @@ def _serve_demo(args: argparse.Namespace, result) -> int:
     from .storage import Store
     from .web import create_app
 
+    import os
+
+    from .web.rating_pages import rating_url
+
+    secret = os.environ.get("MANYI_SECRET", "").encode() or b"manyi-development-secret"
     base = f"http://{args.host}:{args.port}"
     print()
     print(f"serving on {base} (Ctrl-C stops)")
-    for what, path in result.links.items():
-        print(f"  {what:<18} {base}{path}")
+    print(f"  {'resident survey':<18} {base}{result.links['survey']}")
+    print(f"  {'rating page':<18} {rating_url(base, result.facts['rating_transaction'], secret)}")
     print(f"  {'API documentation':<18} {base}/schema/swagger")
+    print(f"  {'leaders reports':<18} {base}/leaders  (sign in as {result.facts['leader_login']})")
     sys.stdout.flush()
-    app = create_app(Store(result.database_url), policy=load_policy(args.policy))
+    app = create_app(Store(result.database_url), policy=load_policy(args.policy), secret=secret,
+                     reports=result.directory)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

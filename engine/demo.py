@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from .analysis import evaluate
 from .analysis.fromstore import wave_dataset
 from .analysis.simulate import simulate
 from .calendar import national_calendar
-from .haocha.simulate import simulate_month
+from .haocha.simulate import DEPARTMENTS, simulate_month
 from .loader import load_plan, load_policy, load_questionnaire
 from .schema import Plan, Questionnaire
 from .storage import Store, upgrade
@@ -127,9 +128,11 @@ def run_demo(directory: str | Path = "var/demo", *, seed: int = 2026, respondent
         path.write_text(json.dumps(_plain(results), ensure_ascii=False, indent=1, allow_nan=False) + "\n",
                         encoding="utf-8")
         result.waves[wave_id] = path
-        previous = path
         if wave_id == "wave_2025":
             store.set_wave_status(wave_id, "closed", actor="demo")
+        else:
+            _survey_reports(result, results, q, wave_plan, data, plan_path.parent, previous, say)
+        previous = path
     overall = next(e for e in results["estimates"] if e["target"] == "overall_index" and e["domain"] is None)
     result.facts.update(overall_index=overall["value"], ci_low=overall["ci_low"], ci_high=overall["ci_high"],
                         std_error=overall["std_error"], unweighted_index=results["unweighted_overall_index"],
@@ -141,13 +144,65 @@ def run_demo(directory: str | Path = "var/demo", *, seed: int = 2026, respondent
                         escalated=month.escalated)
     (out / "departments.json").write_text(json.dumps(month.departments, ensure_ascii=False, indent=1) + "\n",
                                           encoding="utf-8")
+    # transactions finished today, not yet rated: the resident rating page opens for them;
+    # and October's unrated ones, which the default-rating job rates as the policy says
+    from .storage.transactions import add_transactions, default_ratings
+    now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
+    code, _, region, _ = DEPARTMENTS[0]
+    fresh = [{"transaction_no": f"DEMO{now:%Y%m%d}{k:03d}", "region_code": region, "department_code": code,
+              "finished_at": now - dt.timedelta(minutes=5 * k), "hall": f"{region}-大厅", "window": "03号窗口",
+              "staff_id": f"{code[-4:-1]}-03", "item_code": f"{code[-4:-1]}-007"} for k in range(1, 6)]
+    october = [{"transaction_no": f"DEMO202610{k:04d}", "region_code": region, "department_code": code,
+                "finished_at": dt.datetime(2026, 10, 8 + k % 20, 15, tzinfo=now.tzinfo)} for k in range(200)]
+    add_transactions(store, fresh + october, source="demo")
+    run = default_ratings(store, policy, calendar, today=now.date())
+    result.facts.update(default_ratings=run.rated, rating_transaction=fresh[0]["transaction_no"])
+    say("writing the monthly good/bad-rating report")
+    from reports.render import html_to_pdf, render_html
+
+    from .analysis.rating_report import monthly_report
+    ctx = monthly_report(store, policy, month=dt.date(2026, 10, 1), today=dt.date(2026, 11, 5),
+                         department_names=month.departments)
+    result.files["rating report"] = out / "ratings_2026-10.pdf"
+    html_to_pdf(render_html(ctx), result.files["rating report"])
     tokens = store.create_invitations("wave_2026", [{"stratum": "330102", "community": "330102001001"}] * 3,
                                       actor="demo")
     result.links["survey"] = f"/s/{tokens[0]}"
+    from .storage.users import create_user
+    password = secrets.token_urlsafe(9)
+    create_user(store, "leader", password, role="leader", display_name="演示领导")
+    create_user(store, "evaluator", password, role="evaluator", display_name="演示评估员")
+    result.facts["leader_login"] = f"leader / {password}"
+    (out / "demo-accounts.txt").write_text(f"leader / {password}\nevaluator / {password}\n", encoding="utf-8")
     result.facts["invitations"] = tokens
     store.engine.dispose()
     say("done")
     return result
+
+
+def _survey_reports(result: DemoResult, results: dict, q: Questionnaire, plan: Plan, data, base_dir: Path,
+                    previous: Path | None, say: Progress) -> None:
+    """The national report (PDF, and HTML for the leaders' page) and the community scorecards."""
+    from reports.batch import render_scorecards
+    from reports.render import html_to_pdf, render_html
+
+    from .analysis.report import load_results, national_report, weighted_data
+    from .analysis.scorecards import scorecards
+
+    out = result.directory
+    wd = weighted_data(plan, q, data, base_dir=base_dir)
+    say("writing the national report")
+    ctx = national_report(results, q, plan, lang="zh", data=wd, base_dir=base_dir,
+                          previous=[load_results(previous)] if previous else [])
+    html = render_html(ctx)
+    (out / "national_report.html").write_text(html, encoding="utf-8")
+    result.files["national report"] = out / "national_report.pdf"
+    html_to_pdf(html, result.files["national report"])
+    say("writing the community scorecards")
+    batch = scorecards(results, q, plan, lang="zh", data=wd)
+    result.files["scorecards"] = out / "scorecards.pdf"
+    render_scorecards(batch, result.files["scorecards"], per="all")
+    result.facts["scorecards"] = len(batch.scorecards)
 
 
 def _plain(value):

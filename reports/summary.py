@@ -29,6 +29,20 @@ def summary_sentences(c: NationalReport) -> list[str]:
         out.append(f"Of {fmt.count(f.rows)} questionnaires returned, {fmt.count(f.used)} were scored; weighted to "
                    f"the population, the {c.index_label.lower()} is {fmt.index(o.value)} "
                    f"({level} confidence interval {fmt.interval(o.low, o.high)}).")
+    u = c.fieldwork.unweighted_index
+    if _ok(u) and _ok(o.value) and _ok(o.std_error) and o.std_error > 0:
+        moved = abs(o.value - u)
+        if zh:
+            out.append(f"未加权时{c.index_label}为{fmt.index(u)}，加权使其变化{fmt.index(moved)}分，"
+                       + (f"超过其标准误（{fmt.index(o.std_error)}）：样本的人口结构与总体不同，必须加权。"
+                          if moved > o.std_error else
+                          f"未超过其标准误（{fmt.index(o.std_error)}）：加权对总指数影响不大。"))
+        else:
+            out.append(f"Unweighted, the index is {fmt.index(u)}; weighting moves it by {fmt.index(moved)} points, "
+                       + (f"more than its standard error ({fmt.index(o.std_error)}): the sample's make-up differs "
+                          "from the population's, and weighting is needed."
+                          if moved > o.std_error else
+                          f"less than its standard error ({fmt.index(o.std_error)}): weighting changes little."))
     dims = sorted(c.of_level("dimension"), key=lambda n: -n.score.value)
     if dims:
         hi, lo = dims[0], dims[-1]

@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import os
 import time
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -34,6 +35,7 @@ from ..storage.submissions import submission_item
 from ..storage.transactions import add_transactions
 from . import contract, errors, security
 from .pages import WaveLimits, WaveQuotas, survey_pages
+from .leaders import leader_pages
 from .rating_pages import rating_page_routes
 from .writes import Writes
 
@@ -145,8 +147,8 @@ def _plain_metrics(res: dict) -> dict:
     return out
 
 
-def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None, secret: bytes | None = None
-               ) -> Litestar:
+def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None, secret: bytes | None = None,
+               reports: str | os.PathLike | None = None) -> Litestar:
     cal = calendar or national_calendar()
     key_secret = secret or os.environ.get("MANYI_SECRET", "").encode() or b"manyi-development-secret"
     writes = Writes(store, policy, cal, secret=key_secret)
@@ -309,7 +311,8 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
     app = Litestar(
         route_handlers=[publish, create_wave, open_wave, close_wave, invite, submit, list_responses, rate, rate_batch,
                         report_transactions, metrics, get_case, act, survey_pages(store, secret=key_secret),
-                        *io_routes(store, allow), *rating_page_routes(store, policy, cal, writes, secret=key_secret)],
+                        *io_routes(store, allow), *rating_page_routes(store, policy, cal, writes, secret=key_secret),
+                        *([leader_pages(store, secret=key_secret, folder=Path(reports))] if reports else [])],
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
         on_app_init=[contract.document, security.protect],

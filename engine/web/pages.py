@@ -44,6 +44,8 @@ log = logging.getLogger("manyi.pages")
 HERE = Path(__file__).parent
 #: roles that may enter answers as interviewers
 STAFF_ROLES = ("admin", "evaluator")
+#: roles that sign in only to read reports (the leaders' pages)
+READER_ROLES = ("leader",)
 
 Count = Annotated[int, msgspec.Meta(ge=0)]
 
@@ -415,7 +417,7 @@ def survey_pages(store: Store, *, secret: bytes) -> Router:
         one = lambda k: (fields.get(k) or [""])[0]  # noqa: E731
         user = authenticate(store, one("username"), one("password"))
         t = texts(ctx.lang)
-        if user is None or user.role not in STAFF_ROLES:
+        if user is None or user.role not in STAFF_ROLES + READER_ROLES:
             return render(ctx, "staff_login.html", status=401, title=t["staff_login"], next=safe_next(one("next")),
                           error=t["login_failed"] if user is None else t["not_allowed"])
         ctx.set(STAFF, sec.staff_cookie(user.id), max_age=12 * 3600)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 
 import pytest
 from sqlalchemy import text
@@ -24,6 +26,17 @@ def test_weighting_moves_the_index_by_more_than_its_standard_error(demo):
     o = next(e for e in res["estimates"] if e["target"] == "overall_index" and e["domain"] is None)
     assert (o["value"], o["std_error"]) == (f["overall_index"], f["std_error"])
     assert res["weighting"]["converged"]
+    text = subprocess.run(["pdftotext", "-layout", str(demo.files["national report"]), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    assert f"加权使其变化{abs(f['overall_index'] - f['unweighted_index']):.2f}分，超过其标准误" in flat
+
+
+def test_three_pdfs_are_written(demo):
+    for what in ("national report", "scorecards", "rating report"):
+        pdf = demo.files[what]
+        assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000, what
+    assert demo.facts["scorecards"] > 100
 
 
 def test_the_sample_has_the_planted_problems_and_six_districts_of_120_communities(demo):
