@@ -109,7 +109,7 @@ def register_cli(sub) -> None:
     inner = p.add_subparsers(dest="users_command", required=True)
     a = inner.add_parser("add", help="add a user (password from MANYI_PASSWORD or a prompt)")
     a.add_argument("username")
-    a.add_argument("--role", default="evaluator", choices=("admin", "evaluator"))
+    a.add_argument("--role", default="evaluator", choices=("admin", "evaluator", "leader"))
     a.add_argument("--name", help="display name")
     a.add_argument("--database", help="database URL (default MANYI_DATABASE_URL or var/manyi.db)")
     a.set_defaults(func=_users)
