@@ -169,22 +169,26 @@ def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sa
             method: str | None = None, replicates: ReplicateDesign | None = None,
             confidence_level: float = 0.95) -> DriverResult:
     """Derived importance of each indicator score (respondent level) for the overall item."""
-    X = np.column_stack([np.asarray(c, dtype=float) for c in indicators])
+    cols = [np.asarray(c, dtype=float) for c in indicators]
     y = np.asarray(overall, dtype=float)
     w = np.asarray(sampling_weights, dtype=float)
-    if X.shape[0] != y.shape[0] or w.shape != y.shape:
+    if any(c.shape != y.shape for c in cols) or w.shape != y.shape:
         raise ValueError("indicators, overall and sampling_weights must have one value per respondent")
-    k = X.shape[1]
+    k = len(cols)
     method = method or ("shapley" if k <= SHAPLEY_MAX else "relative_weights")
     if method not in ("shapley", "relative_weights"):
         raise ValueError(f"method must be 'shapley' or 'relative_weights'; got {method!r}")
-    ok = ~np.isnan(X).any(axis=1) & ~np.isnan(y) & (w > 0)
+    ok = ~np.isnan(y) & (w > 0)
+    for c in cols:  # column by column: no stacked copy of the indicators
+        ok &= ~np.isnan(c)
     if ok.sum() < k + 2:
         nan = tuple([math.nan] * k)
         return DriverResult(names=tuple(names), correlation=nan, importance=nan, importance_share=nan, low=nan,
                             high=nan, r_squared=math.nan, method=method, n=int(ok.sum()), replicates=0,
                             confidence_level=confidence_level)
-    Z = np.column_stack([X[ok], y[ok]])
+    Z = np.empty((int(ok.sum()), k + 1), order="F")  # filled column by column
+    for j, c in enumerate(cols + [y]):
+        np.compress(ok, c, out=Z[:, j])
     wk = w[ok]
     sums = _cluster_sums(Z, wk, replicates, ok) if replicates is not None and replicates.clusters is not None else None
     C = _cov_from_sums(sums[0].sum(), sums[1].sum(axis=0), sums[2].sum(axis=0)) if sums else _wcov(Z, wk)
