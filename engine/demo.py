@@ -90,7 +90,7 @@ def run_demo(directory: str | Path = "var/demo", *, seed: int = 2026, respondent
     """Build the demo in `directory` (replaced if it exists) and return what was written."""
     t0 = time.perf_counter()
     say = lambda s: progress(f"[{time.perf_counter() - t0:5.1f}s] {s}")  # noqa: E731
-    out = Path(directory)
+    out = Path(directory).resolve()  # the plan resolves the previous wave against its own folder
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)

@@ -24,10 +24,10 @@ def _free_port() -> int:
 def test_demo_serve_prints_addresses_that_answer(tmp_path: Path):
     port = _free_port()
     manyi = Path(sys.executable).with_name("manyi")
-    proc = subprocess.Popen([str(manyi), "demo", "--dir", str(tmp_path / "d"), "--respondents", "3000",
+    proc = subprocess.Popen([str(manyi), "demo", "--dir", "d", "--respondents", "3000",
                              "--ratings", "3000", "--serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
-                            env={**os.environ, "MANYI_SECRET": "test-secret"})
+                            env={**os.environ, "MANYI_SECRET": "test-secret"}, cwd=tmp_path)  # a relative --dir
     lines: list[str] = []
     try:
         deadline = time.monotonic() + 600
