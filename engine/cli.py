@@ -94,24 +94,32 @@ def _plain(value):
     return value
 
 
+def plan_and_questionnaire(plan_path: Path):
+    """(plan, questionnaire) of an evaluation plan file, or None after printing every
+    diagnostic of whichever of the two does not load."""
+    r = check_file(plan_path, expect="plan")
+    if not r.ok:
+        print(format_report(str(plan_path), r.diagnostics))
+        return None
+    qpath = plan_path.parent / r.document.questionnaire
+    qr = check_file(qpath, expect="questionnaire")
+    if not qr.ok:
+        print(format_report(str(qpath), qr.diagnostics))
+        return None
+    return r.document, qr.document
+
+
 def _score(args: argparse.Namespace) -> int:
     import time
 
     from .analysis import evaluate, read_csv
     from .errors import LoadError
-    from .loader import check_file
 
     plan_path = Path(args.plan)
-    r = check_file(plan_path, expect="plan")
-    if not r.ok:
-        print(format_report(str(plan_path), r.diagnostics))
+    loaded = plan_and_questionnaire(plan_path)
+    if loaded is None:
         return 1
-    plan = r.document
-    qpath = plan_path.parent / plan.questionnaire
-    qr = check_file(qpath, expect="questionnaire")
-    if not qr.ok:
-        print(format_report(str(qpath), qr.diagnostics))
-        return 1
+    plan, q = loaded
     show = sys.stderr.isatty() and not args.quiet
     start = time.perf_counter()
 
@@ -131,14 +139,14 @@ def _score(args: argparse.Namespace) -> int:
             except NotFound as e:
                 print(f"manyi score: {e}", file=sys.stderr)
                 return 1
-            data = wave_dataset(store, args.wave, qr.document, plan)
+            data = wave_dataset(store, args.wave, q, plan)
         else:
-            data = read_csv(args.data, qr.document, plan)
+            data = read_csv(args.data, q, plan)
     except LoadError as e:
         print(format_report(args.data or f"wave {args.wave}", e.diagnostics))
         return 1
     try:
-        results = evaluate(plan, qr.document, data, base_dir=plan_path.parent, progress=progress,
+        results = evaluate(plan, q, data, base_dir=plan_path.parent, progress=progress,
                            bootstrap_replicates=args.bootstrap)
     except ValueError as e:
         print(f"manyi score: {e}", file=sys.stderr)

@@ -74,20 +74,13 @@ def run(args: argparse.Namespace) -> int:
     from .analysis.report import load_results, national_report, weighted_data
     from .analysis.scorecards import scorecards
     from .errors import LoadError
-    from .loader import check_file
+    from .cli import plan_and_questionnaire
 
     plan_path = Path(args.plan)
-    r = check_file(plan_path, expect="plan")
-    if not r.ok:
-        print(format_report(str(plan_path), r.diagnostics))
+    loaded = plan_and_questionnaire(plan_path)
+    if loaded is None:
         return 1
-    plan = r.document
-    qpath = plan_path.parent / plan.questionnaire
-    qr = check_file(qpath, expect="questionnaire")
-    if not qr.ok:
-        print(format_report(str(qpath), qr.diagnostics))
-        return 1
-    q = qr.document
+    plan, q = loaded
     lang = args.lang or plan.report.language
     data = None
     try:
