@@ -143,20 +143,16 @@ def _importance(C: np.ndarray, method: str) -> tuple[np.ndarray, float]:
     return _shapley_cov(C) if method == "shapley" else _relative_cov(C)
 
 
-def _cluster_sums(Z: np.ndarray, w: np.ndarray, replicates: ReplicateDesign, ok: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per first-stage cluster: sum of w, of w z, and of w z z'."""
-    cl = replicates.clusters[ok]
-    m = int(replicates.clusters.max()) + 1
-    sw = np.bincount(cl, weights=w, minlength=m)
-    sz = np.column_stack([np.bincount(cl, weights=w * Z[:, j], minlength=m) for j in range(Z.shape[1])])
+def _cluster_sums(Z: np.ndarray, w: np.ndarray, cs: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per first-stage cluster (rows sorted by cluster code `cs`, m clusters): sum of w, of
+    w z, and of w z z'."""
+    sw = np.bincount(cs, weights=w, minlength=m)
+    sz = np.column_stack([np.bincount(cs, weights=w * Z[:, j], minlength=m) for j in range(Z.shape[1])])
     szz = np.zeros((m, Z.shape[1], Z.shape[1]))
-    order = np.argsort(cl, kind="stable")
-    cs, Zs, ws = cl[order], Z[order], w[order]
     starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
     for a, b in zip(starts, np.r_[starts[1:], cs.shape[0]]):
-        Zb = Zs[a:b]
-        szz[cs[a]] = (Zb * ws[a:b, None]).T @ Zb
+        Zb = Z[a:b]
+        szz[cs[a]] = (Zb * w[a:b, None]).T @ Zb
     return sw, sz, szz
 
 
@@ -186,11 +182,19 @@ def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sa
         return DriverResult(names=tuple(names), correlation=nan, importance=nan, importance_share=nan, low=nan,
                             high=nan, r_squared=math.nan, method=method, n=int(ok.sum()), replicates=0,
                             confidence_level=confidence_level)
-    Z = np.empty((int(ok.sum()), k + 1), order="F")  # filled column by column
+    # the respondents used, as one column-ordered matrix filled column by column; with
+    # clusters, in cluster order (one gather per column, no sorted copy afterwards)
+    rows = np.flatnonzero(ok)
+    clustered = replicates is not None and replicates.clusters is not None
+    if clustered:
+        cl = replicates.clusters[rows]
+        if cl.size > 1 and np.any(cl[1:] < cl[:-1]):
+            rows = rows[np.argsort(cl, kind="stable")]
+    Z = np.empty((rows.size, k + 1), order="F")
     for j, c in enumerate(cols + [y]):
-        np.compress(ok, c, out=Z[:, j])
-    wk = w[ok]
-    sums = _cluster_sums(Z, wk, replicates, ok) if replicates is not None and replicates.clusters is not None else None
+        np.take(c, rows, out=Z[:, j])
+    wk = w[rows]
+    sums = _cluster_sums(Z, wk, replicates.clusters[rows], int(replicates.clusters.max()) + 1) if clustered else None
     C = _cov_from_sums(sums[0].sum(), sums[1].sum(axis=0), sums[2].sum(axis=0)) if sums else _wcov(Z, wk)
     sd = np.sqrt(np.diag(C))
     corr = C[:k, k] / (sd[:k] * sd[k])
@@ -213,7 +217,7 @@ def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sa
             totals = (mult.T @ sw, mult.T @ sz, np.einsum("mr,mpq->rpq", mult, szz))
             covs = [_cov_from_sums(totals[0][r], totals[1][r], totals[2][r]) for r in range(replicates.replicates)]
         else:
-            covs = [_wcov(Z, wk * replicates.multipliers[ok, r]) for r in range(replicates.replicates)]
+            covs = [_wcov(Z, wk * replicates.multipliers[rows, r]) for r in range(replicates.replicates)]
         if method == "shapley":
             imps = _shapley_many(np.array(covs))[0]
         else:
