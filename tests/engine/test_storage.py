@@ -3,6 +3,7 @@ single-use submissions, hashed keys, the append-only audit log."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import threading
@@ -17,23 +18,32 @@ from tests.conftest import QUESTIONNAIRES
 PG_URL = os.environ.get("MANYI_TEST_DATABASE_URL")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'manyi.db'}"
+@contextlib.contextmanager
+def database(kind: str, folder, prefix: str = "manyi_test"):
+    """A fresh database of `kind`: an SQLite file in `folder`, or a new PostgreSQL database
+    (dropped afterwards; skipped with a reason when MANYI_TEST_DATABASE_URL is not set)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'manyi.db'}"
         return
     if not PG_URL:
         pytest.skip("MANYI_TEST_DATABASE_URL is not set (no PostgreSQL here); .ci/run sets it")
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"manyi_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    base = PG_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with admin.connect() as c:
-        c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    try:
+        yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    with database(request.param, tmp_path) as u:
+        yield u
 
 
 @pytest.fixture
