@@ -307,7 +307,7 @@ def _t_result(diff: float, se: float, df: float) -> TestResult:
 
 
 def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[TreeNode], *,
-                      block: int = 65536) -> dict[str, np.ndarray]:
+                      block: int = 4096) -> dict[str, np.ndarray]:
     """Each respondent's score on every node: the node's weighted combination of the item scores
     the respondent gave (weights rescaled over the items answered); NaN with no item answered.
     For effect sizes, rank tests, entropy weights and drivers; indices use item means.

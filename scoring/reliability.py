@@ -75,7 +75,7 @@ def complete_covariance(filled: np.ndarray, answered: np.ndarray) -> tuple[np.nd
     return (ss - np.outer(s, s) / n) / (n - 1), n
 
 
-def pairwise(filled: np.ndarray, answered: np.ndarray, *, block: int = 32768) -> tuple[np.ndarray, np.ndarray]:
+def pairwise(filled: np.ndarray, answered: np.ndarray, *, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Covariances and correlations over the respondents who answered both items of each pair
     (R ``cov(x, use = "pairwise")``, ``cor(x, use = "pairwise")``), by matrix products on the
     scores with 0 where missing and the answered flags, accumulated over blocks of rows (the

@@ -8,10 +8,12 @@ import datetime as dt
 import io
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import scoring as sc
 from scoring import compare, drivers, quality, reliability
@@ -163,8 +165,25 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str],
                                                             for k, v in rep.flags.items()}}, keep
 
 
+#: Threads the BLAS library may use during an evaluation (MANYI_BLAS_THREADS overrides). The
+#: evaluation's matrix products are tall and thin (respondents x a few dozen items): a second
+#: thread gains little on them, and where the cores are busy with other work (a shared server,
+#: the web app's workers) OpenBLAS's spinning threads made the same products ten times slower
+#: (measured: 0.6 s on one thread, 7-10 s on two, under a load average of 5).
+BLAS_THREADS = 1
+
+
 def evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, progress: Progress = lambda s: None,
              bootstrap_replicates: int = 50, seed: int = 20261122, collapse_rows: bool = True) -> dict[str, Any]:
+    """The wave's results (the content of results.json); see the module's docstring."""
+    threads = int(os.environ.get("MANYI_BLAS_THREADS") or BLAS_THREADS)
+    with threadpool_limits(limits=threads, user_api="blas"):
+        return _evaluate(plan, q, data, base_dir=base_dir, progress=progress,
+                         bootstrap_replicates=bootstrap_replicates, seed=seed, collapse_rows=collapse_rows)
+
+
+def _evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, progress: Progress,
+              bootstrap_replicates: int, seed: int, collapse_rows: bool) -> dict[str, Any]:
     level = plan.confidence_level
     tree = q.indicators
     if tree is None:
