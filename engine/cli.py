@@ -256,14 +256,25 @@ def _keys(args: argparse.Namespace) -> int:
         from .storage import NotFound
         from .storage.keys import rotate_api_key
         try:
-            print(rotate_api_key(store, args.key or "", grace=dt.timedelta(hours=args.grace_hours), actor="cli"))
+            if not args.key:
+                print("manyi keys rotate: --key is required (the key to rotate)", file=sys.stderr)
+                return 2
+            print(rotate_api_key(store, args.key, grace=dt.timedelta(hours=args.grace_hours), actor="cli"))
         except (NotFound, ValueError) as e:
             print(f"manyi keys rotate: {e}", file=sys.stderr)
             return 1
         print("(the successor key, shown once; the old key "
               + (f"works {args.grace_hours} more hour(s))" if args.grace_hours else "no longer works)"), file=sys.stderr)
     else:
-        store.revoke_api_key(args.key, actor="cli")
+        from .storage import NotFound
+        if not args.key:
+            print("manyi keys revoke: --key is required (the key to revoke)", file=sys.stderr)
+            return 2
+        try:
+            store.revoke_api_key(args.key, actor="cli")
+        except NotFound as e:
+            print(f"manyi keys revoke: {e}", file=sys.stderr)
+            return 1
         print("revoked")
     return 0
 

@@ -65,3 +65,17 @@ def test_cli_creates_expiring_keys_and_rotates(url, capsys):  # noqa: F811
     assert main(["keys", "rotate", "--key", key, "--database", url]) == 1
     assert "no such valid key" in capsys.readouterr().err
     store.engine.dispose()
+
+
+def test_cli_revoke_and_rotate_of_an_unknown_or_missing_key_say_so(store, url, capsys):  # noqa: F811
+    kept = store.create_api_key("evaluator")
+    before = _dump(store)
+    assert main(["keys", "revoke", "--key", "no-such-key", "--database", url]) == 1
+    assert "no such key" in capsys.readouterr().err
+    assert main(["keys", "revoke", "--database", url]) == 2
+    assert "--key is required" in capsys.readouterr().err
+    assert main(["keys", "rotate", "--database", url]) == 2
+    assert "--key is required" in capsys.readouterr().err
+    assert _dump(store) == before and store.api_key_role(kept) == "evaluator"
+    assert main(["keys", "revoke", "--key", kept, "--database", url]) == 0
+    assert store.api_key_role(kept) is None
