@@ -175,6 +175,12 @@ def _simulate(args: argparse.Namespace) -> int:
     write_csv(args.out, header, rows)
     if not args.quiet:
         print(f"wrote {args.out}: {len(rows)} simulated respondents, {len(header)} columns")
+    if args.units:
+        from .analysis.simulate import write_units
+        write_units(args.units)
+        if not args.quiet:
+            print(f"wrote {args.units}: made-up names of the simulated districts, streets and communities "
+                  f"(a plan's units: file)")
     return 0
 
 
@@ -403,6 +409,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=5000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", default="wave.csv")
+    p.add_argument("--units", metavar="UNITS.csv", help="also write the names of the simulated units (for a plan's units:)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_simulate)
     from .invitation_sheet import register_cli

@@ -199,7 +199,7 @@ def _survey_reports(result: DemoResult, results: dict, q: Questionnaire, plan: P
     result.files["national report"] = out / "national_report.pdf"
     html_to_pdf(html, result.files["national report"])
     say("writing the community scorecards")
-    batch = scorecards(results, q, plan, lang="zh", data=wd)
+    batch = scorecards(results, q, plan, lang="zh", data=wd, base_dir=base_dir)
     result.files["scorecards"] = out / "scorecards.pdf"
     render_scorecards(batch, result.files["scorecards"], per="all")
     result.facts["scorecards"] = len(batch.scorecards)

@@ -73,6 +73,7 @@ RULES: dict[str, Rule] = _rules(
     ("L004", "error", "variable is not an attribute or question of the questionnaire"),
     ("L005", "error", "margin category is not a code of its variable"),
     ("L006", "error", "impossible bounds or dates"),
+    ("L007", "error", "units CSV is malformed (header, duplicate or unnamed unit, unknown variable)"),
     # Working-day calendar
     ("K001", "error", "calendar date outside its year, or a range that ends before it starts"),
     ("K002", "error", "calendar day both off and worked, or a makeup working day on a weekday"),

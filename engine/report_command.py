@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             ctx = national_report(results, q, plan, lang=lang, data=wd, base_dir=plan_path.parent,
                                   previous=previous, contacted=args.contacted)
             return _write(args, ctx, start)
-        batch = scorecards(results, q, plan, lang=lang, data=wd)
+        batch = scorecards(results, q, plan, lang=lang, data=wd, base_dir=plan_path.parent)
     except (ValueError, KeyError) as e:
         print(f"manyi report: {e.__class__.__name__ if isinstance(e, KeyError) else ''}{e}", file=sys.stderr)
         return 1

@@ -327,6 +327,9 @@ class Scorecard:
     district_value: float
     dimensions: tuple[ScorecardDimension, ...]
     weakest: tuple[ScorecardItem, ...]
+    #: names shown for `district` and `street` (their codes when empty)
+    district_label: str = ""
+    street_label: str = ""
 
 
 @dataclass(**_FROZEN)

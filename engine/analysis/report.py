@@ -24,6 +24,7 @@ from ..schema import (
     AhpWeights, BlendWeights, MatrixQuestion, MultiQuestion, NpsQuestion, Plan, Questionnaire, ScaleQuestion,
     SingleQuestion,
 )
+from ..units import UnitNames, unit_names
 from .report_data import WeightedData, distributions, structure, weighted_data
 from .weights import OVERALL
 
@@ -57,7 +58,7 @@ def _score(e: dict | None) -> Score:
 class _Labels:
     """Display labels of every id of a questionnaire in one language."""
 
-    def __init__(self, q: Questionnaire, lang: str):
+    def __init__(self, q: Questionnaire, lang: str, units: UnitNames | None = None):
         self.lang = lang
         self.map: dict[str, str] = {}
         self.choices: dict[str, dict[str, str]] = {}
@@ -82,6 +83,8 @@ class _Labels:
                 self.choices[a.id] = self.choices[a.question]
             elif a.choices:
                 self.choices[a.id] = {c.code: c.label.get(lang) for c in a.choices}
+        for var in (units.names if units is not None else {}):  # the plan's unit names
+            self.choices[var] = {**self.choices.get(var, {}), **units.of(var, lang)}
 
     def __call__(self, key: str) -> str:
         return self.map.get(key, key)
@@ -206,7 +209,7 @@ def national_report(results: dict, q: Questionnaire, plan: Plan, *, lang: str = 
                     previous: Iterable[dict] = (), contacted: int | None = None) -> NationalReport:
     """The national report's context. `previous`: results of earlier waves, oldest first (the
     plan's previous_wave is the last of them when the comparison was made)."""
-    lab = _Labels(q, lang)
+    lab = _Labels(q, lang, unit_names(plan.units, base_dir))
     whole, by = _estimates(results)
     min_n = int(plan.min_cell_size)
     level = float(results["confidence_level"])

@@ -4,11 +4,14 @@ district and all respondents, and its weakest items (weighted item means of its 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from reports.context import Score, Scorecard, ScorecardBatch, ScorecardDimension, ScorecardItem
 
 from ..schema import Plan, Questionnaire
+from ..units import unit_names
 from .csvdata import Dataset
 from .report import OVERALL, WeightedData, _estimates, _f, _Labels, _score, _stamp
 
@@ -16,9 +19,12 @@ __all__ = ["scorecards"]
 
 
 def scorecards(results: dict, q: Questionnaire, plan: Plan, *, lang: str = "zh", data: WeightedData | None = None,
-               unit_variable: str = "community", weakest: int = 3, min_item_n: int = 10) -> ScorecardBatch:
-    """One scorecard per unit at or above the plan's minimum n (units below it get none)."""
-    lab = _Labels(q, lang)
+               unit_variable: str = "community", weakest: int = 3, min_item_n: int = 10,
+               base_dir: Path = Path(".")) -> ScorecardBatch:
+    """One scorecard per unit at or above the plan's minimum n (units below it get none).
+    Units, districts and streets are shown by the names of the plan's units file (relative to
+    `base_dir`, the plan's folder) where it has them."""
+    lab = _Labels(q, lang, unit_names(plan.units, base_dir))
     whole, by = _estimates(results)
     min_n = int(plan.min_cell_size)
     lt = results["league_tables"].get(unit_variable)
@@ -44,6 +50,8 @@ def scorecards(results: dict, q: Questionnaire, plan: Plan, *, lang: str = "zh",
         weak = sorted(item_means.get(unit, []))[:weakest]
         cards.append(Scorecard(
             unit=unit, label=lab.value(unit_variable, unit), district=district, street=street,
+            district_label=lab.value("district", district) if district else "",
+            street_label=lab.value("street", street) if street else "",
             score=Score(value=_f(r["value"]), low=_f(r["ci_low"]), high=_f(r["ci_high"]),
                         std_error=_f(r["std_error"]), n=int(r["n"])),
             rank=k + 1, of=len(rows), district_value=_f(dist.get(OVERALL, {}).get("value")), dimensions=tuple(dvals),

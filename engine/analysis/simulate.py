@@ -15,7 +15,7 @@ from ..schema import (
     ScaleQuestion, SingleQuestion, TextQuestion,
 )
 
-__all__ = ["simulate", "write_csv"]
+__all__ = ["simulate", "write_csv", "region_names", "write_units"]
 
 
 def _regions(rng: np.random.Generator, districts: int, streets: int, communities: int) -> list[tuple[str, str, str]]:
@@ -27,6 +27,57 @@ def _regions(rng: np.random.Generator, districts: int, streets: int, communities
             for c in range(communities):
                 out.append((dc, sc, f"{sc}{c + 1:03d}"))
     return out
+
+
+#: Made-up place names (Chinese, pinyin) for the simulated regions: not real places.
+_DISTRICT_WORDS = [("东湖", "Donghu"), ("西山", "Xishan"), ("南江", "Nanjiang"), ("北塘", "Beitang"),
+                   ("中河", "Zhonghe"), ("新港", "Xingang"), ("青溪", "Qingxi"), ("云岭", "Yunling"),
+                   ("白沙", "Baisha"), ("金桥", "Jinqiao"), ("松原", "Songyuan"), ("柳岸", "Liu'an")]
+_PLACE_WORDS = [("和平", "Heping"), ("幸福", "Xingfu"), ("长青", "Changqing"), ("光明", "Guangming"),
+                ("翠苑", "Cuiyuan"), ("文华", "Wenhua"), ("桂花", "Guihua"), ("望江", "Wangjiang"),
+                ("星河", "Xinghe"), ("丰收", "Fengshou"), ("安居", "Anju"), ("锦绣", "Jinxiu"),
+                ("清泉", "Qingquan"), ("枫林", "Fenglin"), ("荷塘", "Hetang"), ("朝阳", "Chaoyang"),
+                ("紫荆", "Zijing"), ("梧桐", "Wutong"), ("春晖", "Chunhui"), ("嘉禾", "Jiahe")]
+_COMMUNITY_SUFFIX = [("", ""), ("一区", " No. 1"), ("二区", " No. 2"), ("三区", " No. 3"), ("东", " East"),
+                     ("西", " West"), ("南", " South"), ("北", " North"), ("新", " New"), ("花园", " Garden")]
+
+
+def region_names(districts: int = 5, streets: int = 4, communities: int = 10) -> list[tuple[str, str, str, str]]:
+    """(variable, code, Chinese name, English name) of every simulated district, street and
+    community (the codes of simulate's regions); made-up names, unique at each level."""
+    out = []
+    nd, np_, ns = len(_DISTRICT_WORDS), len(_PLACE_WORDS), len(_COMMUNITY_SUFFIX)
+    street_k = community_k = 0
+    for d in range(districts):
+        dc = f"3301{d + 2:02d}"
+        zh, en = _DISTRICT_WORDS[d % nd]
+        lap = f"{d // nd + 1}" if d >= nd else ""
+        out.append(("district", dc, f"{zh}{lap}区", f"{en}{' ' + lap if lap else ''} District"))
+        for s in range(streets):
+            sc = f"{dc}{s + 1:03d}"
+            zh, en = _PLACE_WORDS[street_k % np_]
+            lap = f"{street_k // np_ + 1}" if street_k >= np_ else ""
+            out.append(("street", sc, f"{zh}{lap}街道", f"{en}{' ' + lap if lap else ''} Subdistrict"))
+            street_k += 1
+            for c in range(communities):
+                k = community_k
+                wz, we = _PLACE_WORDS[(k // ns) % np_]
+                sz, se = _COMMUNITY_SUFFIX[k % ns]
+                lap = k // (ns * np_)
+                tag_zh, tag_en = (f"{lap + 1}", f" {lap + 1}") if lap else ("", "")
+                out.append(("community", f"{sc}{c + 1:03d}", f"{wz}{sz}{tag_zh}社区", f"{we}{se}{tag_en} Community"))
+                community_k += 1
+    return out
+
+
+def write_units(path: str | Path, districts: int = 5, streets: int = 4, communities: int = 10) -> Path:
+    """The units file (a plan's `units:`) naming simulate's regions."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["variable", "code", "zh", "en"])
+        w.writerows(region_names(districts, streets, communities))
+    return path
 
 
 def simulate(q: Questionnaire, plan: Plan | None = None, *, n: int = 5000, seed: int = 1,
@@ -133,7 +184,41 @@ def simulate(q: Questionnaire, plan: Plan | None = None, *, n: int = 5000, seed:
     header += list(answers)
     columns.update(answers)
     rows = [[columns[h][i] for h in header] for i in range(n)]
+    _make_consistent(q, header, rows, rng)
     return header, rows
+
+
+def _make_consistent(q: Questionnaire, header: list[str], rows: list[list[str]], rng: np.random.Generator) -> None:
+    """Rows as a collection would accept them, checked the way paper data is checked: an answer
+    to a question its show_if hides is removed, and a missing required answer or one that breaks
+    a constraint or selection limit is drawn again (a single choice for a multiple-choice
+    question), until the row passes or a few rounds have gone (in place)."""
+    from ..io.importer import _check_row, layout_of
+
+    layout = layout_of(q)
+    mapping = [(j, h, h) for j, h in enumerate(header)]
+    where = {h: j for j, h in enumerate(header)}
+
+    def draw(col) -> str:
+        if col.kind in ("single", "scale", "matrix_item", "nps", "multi") and col.choices:
+            return col.choices[int(rng.integers(0, len(col.choices)))][0]
+        if col.kind == "number":
+            lo = col.low if col.low is not None else 0.0
+            hi = col.high if col.high is not None else lo + 40.0
+            x = rng.uniform(lo, min(hi, lo + 40.0))
+            return f"{x:.0f}" if col.integer else f"{x:.1f}"
+        return ""
+
+    for row in rows:
+        for _ in range(6):
+            problems = _check_row(layout, mapping, row, 0)[0]
+            if not problems:
+                break
+            for p in problems:
+                j = where.get(p.question)
+                if j is None:
+                    continue
+                row[j] = "" if p.code == "C007" else draw(layout.by_id[p.question])
 
 
 def write_csv(path: str | Path, header: list[str], rows: list[list[str]]) -> None:

@@ -388,3 +388,68 @@ def import_valid(store: Store, wave_id: str, path: str | Path, q: Questionnaire,
         record_audit(store, actor, "import_paper", "wave", wave_id, sha256=report.sha256, rows=report.rows,
                      inserted=inserted, already=already, conflicts=conflicts, skipped=report.bad_rows)
     return ImportResult(report, inserted, already, conflicts)
+
+
+# ---- one submission through the API -------------------------------------------------------------
+
+_LAYOUTS: dict[int, tuple[Questionnaire, _Layout]] = {}
+
+
+def layout_of(q: Questionnaire) -> _Layout:
+    """The checker's layout of a questionnaire, made once per questionnaire object."""
+    hit = _LAYOUTS.get(id(q))
+    if hit is None or hit[0] is not q:
+        if len(_LAYOUTS) > 64:
+            _LAYOUTS.clear()
+        hit = _LAYOUTS[id(q)] = (q, _Layout(q))
+    return hit[1]
+
+
+def _cell(value: Any) -> str | None:
+    """A JSON value as the text of a cell (None: not a kind of answer)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return (str(int(value)) if value.is_integer() else repr(value)) if math.isfinite(value) else None
+    if isinstance(value, list) and all(isinstance(v, str) and ";" not in v for v in value):
+        return ";".join(value)
+    return None
+
+
+def check_answers(q: Questionnaire, answers: dict[str, Any], attributes: dict[str, Any], *,
+                  complete: bool = True) -> tuple[list[Problem], dict[str, Any], dict[str, Any]]:
+    """A submission sent as JSON, checked as a row of paper data is: every key a question,
+    item or attribute of the questionnaire; codes (or labels) among the choices, numbers, dates
+    and regions well formed and in range; selections, lengths and constraints; no answer to a
+    question its `show_if` hides; and, for a complete response, every required answer.
+    Returns (problems, answers, attributes) with the values typed as imports type them; a
+    problem's `row` is 0 and its `column` the key's position in the answers (1-based)."""
+    layout = layout_of(q)
+    problems: list[Problem] = []
+    mapping: list[tuple[int, str, str]] = []
+    cells: list[str] = []
+    for k, (key, value) in enumerate(list(answers.items()) + [(a, v) for a, v in attributes.items()
+                                                               if a not in answers and v is not None]):
+        col = layout.by_id.get(key)
+        if col is None or key in RECORD_FIELDS:
+            problems.append(Problem("C001", 0, k + 1, key, key, f"'{key}' is not a question, item or attribute of "
+                                    f"questionnaire '{q.id}'", "", did_you_mean(key, list(layout.by_id))))
+            continue
+        text = _cell(value)
+        if text is None or (isinstance(value, list) and col.kind != "multi"):
+            want = "a list of codes" if col.kind == "multi" else "a code, number or text"
+            problems.append(Problem("C002", 0, k + 1, key, key, f"'{key}' must be {want}; got {type(value).__name__}",
+                                    "", None))
+            continue
+        mapping.append((len(cells), key, key))
+        cells.append(text)
+    if problems:
+        return problems, {}, {}
+    found, typed, attrs, _ = _check_row(layout, mapping, cells, 0)
+    if not complete:
+        found = [p for p in found if p.code != "C006"]
+    return found, typed, attrs

@@ -121,3 +121,7 @@ class Plan(Doc, kw_only=True):
     min_cell_size: Annotated[int, Meta(ge=1)] = 30
     quality: QualityRules = QualityRules()
     report: ReportOptions = ReportOptions()
+    #: Names of the units (districts, streets, communities) for reports: a CSV file relative to
+    #: the plan with the header `variable,code,zh` (and optionally `,en`); codes without a name
+    #: are shown as codes.
+    units: Annotated[str, Meta(min_length=1)] | None = None

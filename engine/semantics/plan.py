@@ -141,6 +141,9 @@ def check_plan(p: Plan, ctx: Context, load_questionnaire: Callable[[Path], tuple
         if c.kind == "waves" and p.previous_wave is None:
             ctx.report("S003", where, f"comparison '{c.id}'", "a comparison of waves needs previous_wave: in the plan")
 
+    if p.units is not None:
+        _check_units(p, base, ctx, subject)
+
     sums: list[tuple[str, float, tuple]] = []
     for k, m in enumerate(w.margins):
         where = ("weighting", "margins", k)
@@ -185,3 +188,25 @@ def check_plan(p: Plan, ctx: Context, load_questionnaire: Callable[[Path], tuple
                 ctx.report("L001", where, f"margin '{name}'",
                            f"counts sum to {total:,.6g}, but {ref_name} is {ref:,.6g} (off by {total - ref:+,.6g})",
                            "margins must describe the same population")
+
+
+def _check_units(p: Plan, base: Path, ctx: Context, subject: str) -> None:
+    """The units file: present, UTF-8 CSV with its header, one named row per unit of a design,
+    domain or league-table variable; diagnostics point into the CSV itself."""
+    from ..units import parse_units
+
+    upath = base / p.units  # type: ignore[operator]
+    if not upath.is_file():
+        ctx.report("L002", ("units",), subject, f"units file '{p.units}' not found (looked in {upath.parent})")
+        return
+    try:
+        text = upath.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = upath.read_bytes()[: e.start].count(b"\n") + 1
+        ctx.report_at("L007", str(upath), line, 1, subject, "the units file is not UTF-8 text", "save it as UTF-8")
+        return
+    d = p.design
+    known = {v for v in [d.strata, *d.psu, *p.domains, *p.report.league_tables] if v}
+    _, problems = parse_units(text, str(upath), known)
+    for e in problems:
+        ctx.report_at("L007", e.path, e.line, e.column, subject, e.message)

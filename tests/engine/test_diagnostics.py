@@ -534,6 +534,7 @@ def test_F001_unreadable_file(tmp_path):
 
 TESTED_ELSEWHERE = {"F001", "C001", "C002", "C003", "C004"}  # C: tests/engine/test_score.py
 TESTED_ELSEWHERE |= {"C005", "C006", "C007", "C008", "C009"}  # paper import: tests/engine/test_import.py
+TESTED_ELSEWHERE |= {"L007"}  # units files: tests/reports/test_units.py (the diagnostic points into the CSV)
 
 
 def test_every_code_of_the_registry_has_a_case():

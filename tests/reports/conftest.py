@@ -37,6 +37,7 @@ def write_plan(path: Path, previous: Path | None) -> Path:
     text = text.replace("questionnaire: ../community_satisfaction.yaml",
                         f"questionnaire: {QUESTIONNAIRES / 'community_satisfaction.yaml'}")
     text = text.replace("csv: age_band_margins.csv", f"csv: {PLAN.parent / 'age_band_margins.csv'}")
+    text = text.replace("units: units.csv", f"units: {PLAN.parent / 'units.csv'}")
     if previous is not None:
         text = text.replace("design:\n", f"previous_wave: {previous}\n\ndesign:\n", 1)
     path.write_text(text, encoding="utf-8")
@@ -101,3 +102,16 @@ def assert_fonts_cover(pdf: Path, more_text: str = "") -> set[str]:
     chars = {c for c in pdftotext(pdf) + more_text if not c.isspace()}
     assert sorted(c for c in chars if ord(c) not in covered) == []
     return chars
+
+
+@lru_cache(maxsize=None)
+def unit_name(code: str, lang: str = "zh") -> str:
+    """The name the shipped plan's units file gives a unit (reports show names, not codes)."""
+    from engine.units import unit_names
+    name = unit_names("units.csv", PLAN.parent).name
+    for variable in ("community", "street", "district"):
+        shown = name(variable, code, lang)
+        if shown:
+            return shown
+    return code
+

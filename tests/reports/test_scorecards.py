@@ -10,7 +10,7 @@ from engine.loader import check_file
 from reports import fmt
 from reports.batch import render_scorecards
 
-from .conftest import assert_fonts_cover, pdf_pages, pdftotext
+from .conftest import assert_fonts_cover, pdf_pages, pdftotext, unit_name
 
 
 def _units(wave):
@@ -30,11 +30,11 @@ def test_one_pdf_has_a_page_for_every_community_above_min_n(wave, tmp_path):
     text = pdftotext(out)
     pages = text.split("\f")
     for unit, r in shown.items():
-        page = next(p for p in pages if f"社区满意度评分卡：{unit}" in p)
+        page = next(p for p in pages if f"社区满意度评分卡：{unit_name(unit)}\n" in p)
         # the community's index and its within-community interval, as results.json has them
         assert fmt.index(r["value"], 1) in page
         assert fmt.interval(r["ci_low"], r["ci_high"], 1) in page
-    assert [u for u in small if u in text] == []
+    assert [u for u in small if u in text or unit_name(u) in text] == []
     assert_fonts_cover(out)
 
 
@@ -51,7 +51,7 @@ def test_one_file_each_on_two_processes(wave, tmp_path):
     assert seen[-1] == (len(shown), len(shown))
     for f in files[:3]:
         assert f.read_bytes()[:5] == b"%PDF-" and pdf_pages(f) == 1
-        assert f.stem in pdftotext(f)
+        assert f"社区满意度评分卡：{unit_name(f.stem)}" in pdftotext(f)  # files by code, cards by name
     # the weakest items are the community's lowest weighted item means
     card = batch.scorecards[0]
     assert len(card.weakest) == 3
@@ -67,5 +67,5 @@ def test_one_file_per_district_holds_its_communities(wave, tmp_path):
     assert sum(pdf_pages(f) for f in files) == len(shown)
     for f in files:
         text = pdftotext(f)
-        mine = [u for u in shown if f"社区满意度评分卡：{u}" in text]
+        mine = [u for u in shown if f"社区满意度评分卡：{unit_name(u)}\n" in text]
         assert mine and all(u.startswith(f.stem) for u in mine)  # simulated codes nest: district prefix
