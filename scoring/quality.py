@@ -54,21 +54,6 @@ def duplicates(answers: Any, *, keys: Any = None, answered: Any = None) -> np.nd
             flag[run[1:][equal[1:]]] = True
             run = run[~equal]
     return flag
-    filled = np.where(np.isnan(a), -1.0e9, a)
-    # Rows are grouped by two random projections, then compared exactly within a group; the
-    # first row of each set of equal rows (in data order) is not flagged.
-    rng = np.random.default_rng(0)
-    keys = filled @ rng.standard_normal((a.shape[1], 2))
-    order = np.lexsort((keys[:, 1], keys[:, 0]))
-    ks = keys[order]
-    starts = np.concatenate([[0], np.flatnonzero(np.any(ks[1:] != ks[:-1], axis=1)) + 1, [n]])
-    for k in np.flatnonzero(np.diff(starts) > 1):
-        run = np.sort(order[starts[k]:starts[k + 1]])
-        while run.shape[0] > 1:  # the earliest row of each set of equal rows stays unflagged
-            equal = (filled[run] == filled[run[0]]).all(axis=1)
-            flag[run[1:][equal[1:]]] = True
-            run = run[~equal]
-    return flag
 
 
 def _duplicates_filled(f: np.ndarray, ans: np.ndarray, flag: np.ndarray) -> np.ndarray:
