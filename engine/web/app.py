@@ -255,7 +255,11 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                 where.append(k)
             except RatingRejected as e:
                 results[k] = {"index": k, "status": e.status, "field": e.field, "detail": str(e)}
-        for k, (rid, case, reason) in zip(where, await writes.rate_batch(accepted)):
+        for k, res in zip(where, await writes.rate_batch(accepted)):
+            if isinstance(res, RatingRejected):  # a velocity limit (429)
+                results[k] = {"index": k, "status": res.status, "field": res.field, "detail": str(res)}
+                continue
+            rid, case, reason = res
             results[k] = ({"index": k, "status": 201, "rating_id": rid, "case_id": case} if reason is None
                           else {"index": k, "status": 409, "detail": reason})
         return {"results": results, "stored": sum(r.get("status") == 201 for r in results)}
