@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import msgspec
@@ -26,8 +25,10 @@ __all__ = ["RatingIn", "Rating", "RatingRejected", "accept_rating", "check_veloc
 STAGES = ("accept", "review", "deliver", "overall")  # 受理 / 审批 / 出件 / 整体
 
 
-class RatingIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    """One rating as a service system sends it (GB/T 39046 table 9 and provincial fields)."""
+class RatingIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True, gc=False):
+    """One rating as a service system sends it (GB/T 39046 table 9 and provincial fields).
+    (gc=False: a decoded rating holds no cycles, so a batch of them is no work for the
+    cyclic garbage collector.)"""
 
     transaction_no: Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f]+$")]
     stage: Literal["accept", "review", "deliver", "overall"] = "overall"
@@ -61,10 +62,10 @@ class RatingRejected(ManyiError):
         super().__init__(f"{field}: {message}")
 
 
-@dataclass(frozen=True)
-class Rating:
+class Rating(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """An accepted rating, as stored: meanings (level 5..1, channel), never adapter codes;
-    personal identifiers as keyed hashes."""
+    personal identifiers as keyed hashes. (A struct: made in C, several times faster than a
+    frozen dataclass, and untracked by the cyclic garbage collector.)"""
 
     transaction_no: str
     stage: str
