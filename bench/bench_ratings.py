@@ -5,9 +5,10 @@ SQLite and PostgreSQL (issue 6), each against, in the same run:
     with insert(table) executemany in pages of 1,000, one commit per page.
 Same server settings for every app: uvicorn, one worker, uvloop + httptools; wrk in its own
 process (64 connections for single ratings, 4 for batches). Every rating has its own
-transaction number; 2 of 5 are bad ratings and open a case; single ratings carry a rater
-phone each (the velocity check runs). Every manyi answer is sent after its commit; after each
-run the stored rows are counted and must cover the 2xx answers.
+transaction number and its own rater phone (the keyed hash and the velocity limits run for
+each, in batches too); 2 of 5 are bad ratings and open a case. The raw rows are the same
+rating rows (each with its own rater key). Every manyi answer is sent after its commit; after
+each run the stored rows are counted and must cover the 2xx answers.
 
     .venv/bin/python bench/bench_ratings.py [--seconds 8] [--repeat 3] [--databases sqlite,postgresql]
         [--pg postgresql+psycopg://postgres@127.0.0.1:5432]   (uses its own database manyi_bench)
@@ -31,7 +32,7 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from bench._wrk import lua_string, median, serve, wrk  # noqa: E402
 from engine.calendar import national_calendar  # noqa: E402
-from engine.haocha.intake import RatingIn, accept_rating  # noqa: E402
+from engine.haocha.intake import RatingIn, accept_rating, keyed_hash  # noqa: E402
 from engine.loader import load_policy  # noqa: E402
 from engine.storage import Store, upgrade  # noqa: E402
 from engine.storage.db import sqlite_synchronous  # noqa: E402
@@ -48,6 +49,12 @@ MID = ('","adapter":"gbt39046","channel_code":"4","region_code":"440106","hall":
        '"finished_at":"2026-09-30T10:00:00+08:00","rated_at":"2026-09-30T11:00:00+08:00","level_code":"')
 
 
+def _tag() -> str:
+    """Digits that start the phones of one run (a phone is rated in few runs: under the
+    national policy's 20 a day)."""
+    return f"{uuid.uuid4().int % 10**5:05d}"
+
+
 def single_script(key: str, prefix: str) -> str:
     return f"""
 local n = 0
@@ -55,7 +62,7 @@ local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Be
 request = function()
   n = n + 1
   local body = {lua_string(HEAD)} .. "{prefix}-" .. n .. {lua_string(MID)} .. (n % 5 + 1) ..
-    '","rater_phone":"1' .. string.format("%010d", n) .. '"}}'
+    '","rater_phone":"1{_tag()}' .. string.format("%08d", n) .. '"}}'
   return wrk.format("POST", "/api/v1/ratings", headers, body)
 end
 """
@@ -70,7 +77,7 @@ request = function()
   n = n + 1
   for k = 1, {BATCH} do
     parts[k] = {lua_string(HEAD)} .. "{prefix}-" .. n .. "-" .. k .. {lua_string(MID)} .. (k % 5 + 1) ..
-      '","rater_phone":"13800000000"}}'
+      '","rater_phone":"1{_tag()}' .. string.format("%06d%04d", n, k) .. '"}}'
   end
   return wrk.format("POST", "/api/v1/ratings/batch", headers, "[" .. table.concat(parts, ",") .. "]")
 end
@@ -87,10 +94,11 @@ def raw_core_rate(url: str, policy, n: int = 50_000) -> float:
                                finished_at=dt.datetime(2026, 9, 30, 10, tzinfo=dt.timezone.utc),
                                rated_at=dt.datetime(2026, 9, 30, 11, tzinfo=dt.timezone.utc)),
                       policy, cal, secret=b"bench")
-    prefix = "raw" + uuid.uuid4().hex[:8]
+    prefix, tag = "raw" + uuid.uuid4().hex[:8], _tag()
     now = dt.datetime.now(dt.timezone.utc)
     template = _rating_row(r, policy.id, False, now)
-    rows = [{**template, "transaction_no": f"{prefix}-{k}"} for k in range(n)]
+    rows = [{**template, "transaction_no": f"{prefix}-{k}", "rater_key": keyed_hash(f"1{tag}{k:010d}", b"bench")}
+            for k in range(n)]
     engine = Store(url).engine
     stmt = insert(RatingRow.__table__)
     t = time.perf_counter()

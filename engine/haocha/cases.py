@@ -18,8 +18,8 @@ from ..calendar import Calendar
 from ..errors import ManyiError
 from ..schema import Policy
 
-__all__ = ["STATES", "ACTIONS", "Case", "CaseEvent", "TransitionError", "open_case", "transition", "allowed",
-           "TRANSITIONS"]
+__all__ = ["STATES", "ACTIONS", "Case", "CaseEvent", "TransitionError", "open_case", "case_deadlines", "transition",
+           "allowed", "TRANSITIONS"]
 
 STATES = ("open", "assigned", "called_back", "rectifying", "rectified", "explained", "feedback_sent",
           "appealed", "closed", "closed_removed", "closed_disputed")
@@ -93,10 +93,16 @@ class Case:
 def open_case(rating_id: str, rated_at: dt.datetime, policy: Policy, calendar: Calendar, *,
               region: str | None = None) -> Case:
     """The case of a valid, non-default bad rating, with every deadline counted from it."""
+    return Case(rating_id, "open", rated_at, region=region, due=case_deadlines(rated_at, policy, calendar, region))
+
+
+def case_deadlines(rated_at: dt.datetime, policy: Policy, calendar: Calendar, region: str | None = None
+                   ) -> dict[str, dt.date]:
+    """The due date of each step of a case opened by a rating at `rated_at` (they depend only
+    on the day of `rated_at` in its own zone and on the region)."""
     dl = policy.deadlines
-    due = {name: calendar.due(rated_at, getattr(dl, name), region)
-           for name in ("assignment", "callback", "rectification", "feedback", "appeal")}
-    return Case(rating_id, "open", rated_at, region=region, due=due)
+    return {name: calendar.due(rated_at, getattr(dl, name), region)
+            for name in ("assignment", "callback", "rectification", "feedback", "appeal")}
 
 
 def allowed(case: Case, action: str, role: str) -> bool:

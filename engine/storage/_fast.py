@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
 
-__all__ = ["insert_returning_ids", "insert_rows", "select_in", "bind"]
+__all__ = ["insert_returning_ids", "insert_values_returning_ids", "insert_rows", "select_in", "bind"]
 
 #: PostgreSQL: from this many rows on, COPY into a temporary table and INSERT ... SELECT
 COPY_FROM = 50
@@ -98,6 +98,128 @@ def insert_returning_ids(conn: Connection, table: Table, rows: Sequence[dict[str
         return ids
     finally:
         cur.close()
+
+
+def _processed(conn: Connection, table: Table, columns: tuple[str, ...], values: Sequence[tuple], procs: list
+               ) -> list[tuple]:
+    """Value tuples through the bind processors (SQLite), each distinct value of a datetime or
+    scalar column and each JSON object processed once per call (the times, codes and deadlines
+    of a batch repeat; `values` keeps the objects alive, so their ids stay theirs)."""
+    from sqlalchemy import JSON
+
+    todo = []
+    for k, (c, p) in enumerate(zip(columns, procs)):
+        if p is not None:
+            todo.append((k, p, {}, isinstance(table.c[c].type, JSON)))
+    if not todo:
+        return list(values)
+    out = []
+    for row in values:
+        vals = list(row)
+        for k, p, seen, json in todo:
+            v = vals[k]
+            if v is None:
+                continue
+            if json:  # the same object (or an empty one) is encoded once
+                key = id(v) if v else type(v)
+            else:
+                key = (v, v.tzinfo) if isinstance(v, dt.datetime) else (type(v), v)  # zones format differently
+            got = seen.get(key)
+            if got is None:
+                got = seen[key] = p(v)
+            vals[k] = got
+        out.append(tuple(vals))
+    return out
+
+
+def insert_values_returning_ids(conn: Connection, table: Table, columns: tuple[str, ...], values: Sequence[tuple],
+                                *, unique: tuple[str, ...]) -> list[int | None]:
+    """Insert rows given as tuples of `columns` (Python values, as SQLAlchemy takes them; they
+    must differ on the unique key `unique`) and return their new primary keys in order; a row
+    whose key is stored already is skipped (ON CONFLICT DO NOTHING) and gets None.
+
+    SQLite: one executemany of the prepared INSERT (one call into the driver, not one per row),
+    then the new ids read back by primary key range: SQLite gives a new row the largest rowid
+    plus one, and the rows of one statement are inserted under the transaction's write lock, so
+    the rows this statement stored are the rowcount rows ending at last_insert_rowid. The rows
+    read back are checked against the keys sent (an error, nothing kept, if they differ).
+    PostgreSQL: COPY into a temporary twin, then INSERT ... SELECT ... ON CONFLICT DO NOTHING
+    RETURNING. Other databases: insert_returning_ids."""
+    if not values:
+        return []
+    if conn.dialect.name == "postgresql" and len(values) >= COPY_FROM:
+        return _copy_values_returning_ids(conn, table, columns, values, unique)
+    if conn.dialect.name != "sqlite" or any(table.c[c].type._cached_bind_processor(conn.dialect) is not None
+                                            for c in unique):
+        return insert_returning_ids(conn, table, [dict(zip(columns, v)) for v in values], unique=unique)
+    sql, procs = _plan(conn, table, columns, False, unique)
+    at = [columns.index(c) for c in unique]
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.executemany(sql, _processed(conn, table, columns, values, procs))
+        stored = cur.rowcount  # rows this statement stored (the skipped ones count 0)
+        if stored == 0:
+            return [None] * len(values)
+        (last,), = cur.execute("SELECT last_insert_rowid()").fetchall()
+        q = conn.dialect.identifier_preparer.quote
+        pk = q(table.primary_key.columns.values()[0].name)
+        got = {tuple(r[1:]): r[0] for r in cur.execute(
+            f"SELECT {pk}, {', '.join(q(c) for c in unique)} FROM {conn.dialect.identifier_preparer.format_table(table)} "
+            f"WHERE {pk} BETWEEN ? AND ?", (last - stored + 1, last))}
+    finally:
+        cur.close()
+    out = [got.get(tuple(v[k] for k in at)) for v in values]
+    if len(got) != stored or sum(i is not None for i in out) != stored:
+        raise RuntimeError(f"{table.name}: the {stored} rows just inserted are not the rows of ids "
+                           f"{last - stored + 1}..{last}; nothing is kept")
+    return out
+
+
+def _copy_values_returning_ids(conn: Connection, table: Table, columns: tuple[str, ...], values: Sequence[tuple],
+                               unique: tuple[str, ...]) -> list[int | None]:
+    """PostgreSQL: COPY the value tuples into a temporary twin of the table (made once per
+    session, emptied at commit), then one INSERT ... SELECT ... ON CONFLICT DO NOTHING
+    RETURNING the new ids with their keys."""
+    from sqlalchemy import JSON
+
+    from .db import json_text
+
+    q = conn.dialect.identifier_preparer.quote
+    name = conn.dialect.identifier_preparer.format_table(table)
+    temp = q(f"_in_{table.name}_{hashlib.sha256(' '.join(columns).encode()).hexdigest()[:8]}")
+    cols = ", ".join(q(c) for c in columns)
+    pk = table.primary_key.columns.values()[0].name
+    json_at = [k for k, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS "
+                    f"SELECT {cols} FROM {name} WITH NO DATA")
+        cur.execute(f"DELETE FROM {temp}")  # rows of an earlier batch in this transaction
+        with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
+            if json_at:
+                texts: dict[Any, str] = {}  # the same object (or an empty one) encoded once
+                for row in values:
+                    row = list(row)
+                    for k in json_at:
+                        v = row[k]
+                        if v is not None:
+                            key = id(v) if v else type(v)
+                            got = texts.get(key)
+                            if got is None:
+                                got = texts[key] = json_text(v)
+                            row[k] = got
+                    copy.write_row(row)
+            else:
+                for row in values:
+                    copy.write_row(row)
+        keys = ", ".join(q(c) for c in unique)
+        cur.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {temp} ON CONFLICT ({keys}) DO NOTHING "
+                    f"RETURNING {q(pk)}, {keys}")
+        got = {tuple(r[1:]): r[0] for r in cur.fetchall()}
+    finally:
+        cur.close()
+    at = [columns.index(c) for c in unique]
+    return [got.get(tuple(v[k] for k in at)) for v in values]
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:

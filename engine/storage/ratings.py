@@ -5,18 +5,18 @@ of several concurrent handlers can make (compare-and-set on the case version).""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
 from typing import Any, Sequence
 
+import msgspec
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..calendar import Calendar
-from ..haocha.cases import Case, open_case, transition
+from ..haocha.cases import Case, case_deadlines, open_case, transition
 from ..haocha.intake import Rating
 from ..schema import Policy
-from ._fast import insert_returning_ids, insert_rows
+from ._fast import insert_rows, insert_values_returning_ids
 from .models import AuditEntry, CaseEventRow, CaseRow, RatingRow
 from .store import Conflict, NotFound, Store
 
@@ -31,7 +31,7 @@ def add_rating(store: Store, rating: Rating, policy: Policy, calendar: Calendar,
     with store.session() as s:
         try:
             with s.begin():
-                fields = {k: v for k, v in asdict(rating).items() if k not in ("opens_case", "real_name")}
+                fields = {k: v for k, v in msgspec.structs.asdict(rating).items() if k not in ("opens_case", "real_name")}
                 fields["reason_tags"] = list(fields["reason_tags"])
                 row = RatingRow(policy_id=policy.id, is_default=is_default, **fields)
                 s.add(row)
@@ -105,14 +105,21 @@ _AUDIT = AuditEntry.__table__
 _ONCE = ("transaction_no", "stage", "sequence")
 
 
+_RATING_COLUMNS = ("policy_id", "is_default", "created_at", "transaction_no", "stage", "sequence", "level", "bucket",
+                   "channel", "region_code", "item_code", "department_code", "hall", "window", "staff_id", "rater_type",
+                   "rater_key", "device_key", "sub_ratings", "reason_tags", "text", "finished_at", "rated_at")
+_CASE_COLUMNS = ("rating_id", "state", "version", "region_code", "opened_at", "due", "reopens", "escalations")
+
+
+def _rating_values(r: Rating, policy_id: str, is_default: bool, now: dt.datetime) -> tuple:
+    """The row of a rating as a tuple of _RATING_COLUMNS."""
+    return (policy_id, is_default, now, r.transaction_no, r.stage, r.sequence, r.level, r.bucket, r.channel,
+            r.region_code, r.item_code, r.department_code, r.hall, r.window, r.staff_id, r.rater_type, r.rater_key,
+            r.device_key, r.sub_ratings, list(r.reason_tags), r.text, r.finished_at, r.rated_at)
+
+
 def _rating_row(r: Rating, policy_id: str, is_default: bool, now: dt.datetime) -> dict[str, Any]:
-    return {"policy_id": policy_id, "is_default": is_default, "created_at": now,
-            "transaction_no": r.transaction_no, "stage": r.stage, "sequence": r.sequence, "level": r.level,
-            "bucket": r.bucket, "channel": r.channel, "region_code": r.region_code, "item_code": r.item_code,
-            "department_code": r.department_code, "hall": r.hall, "window": r.window, "staff_id": r.staff_id,
-            "rater_type": r.rater_type, "rater_key": r.rater_key, "device_key": r.device_key,
-            "sub_ratings": r.sub_ratings, "reason_tags": list(r.reason_tags), "text": r.text,
-            "finished_at": r.finished_at, "rated_at": r.rated_at}
+    return dict(zip(_RATING_COLUMNS, _rating_values(r, policy_id, is_default, now)))
 
 
 def write_ratings(conn: Connection, ratings: Sequence[Rating], policy: Policy, calendar: Calendar, *,
@@ -125,31 +132,38 @@ def write_ratings(conn: Connection, ratings: Sequence[Rating], policy: Policy, c
     out: list[tuple[int | None, int | None, str | None]] = [(None, None, None)] * len(ratings)
     now = dt.datetime.now(dt.timezone.utc)
     seen: set[tuple[str, str, int]] = set()
-    todo: list[tuple[int, dict, Rating]] = []
+    where: list[int] = []
+    values: list[tuple] = []
     for k, rating in enumerate(ratings):
         key = (rating.transaction_no, rating.stage, rating.sequence)
         if key in seen:
             out[k] = (None, None, f"transaction {key[0]} stage {key[1]} is twice in the batch")
             continue
         seen.add(key)
-        todo.append((k, _rating_row(rating, policy.id, is_default, now), rating))
-    # INSERT ... ON CONFLICT DO NOTHING RETURNING: a row that comes back is new; one that does
-    # not was rated before
-    ids = insert_returning_ids(conn, _RATING, [row for _, row, _ in todo], unique=_ONCE)
-    case_rows, case_at, audit_rows = [], [], []
-    for (k, row, rating), rid in zip(todo, ids):
+        where.append(k)
+        values.append(_rating_values(rating, policy.id, is_default, now))
+    # INSERT ... ON CONFLICT DO NOTHING: a row that gets an id is new; one that does not was
+    # rated before
+    ids = insert_values_returning_ids(conn, _RATING, _RATING_COLUMNS, values, unique=_ONCE)
+    case_values, case_at = [], []
+    deadlines: dict[tuple[dt.date, str], dict[str, str]] = {}  # by (day rated, region): the same for all
+    for k, rid in zip(where, ids):
+        rating = ratings[k]
         if rid is None:
-            out[k] = (None, None, f"transaction {row['transaction_no']} stage {row['stage']} was already rated "
-                      f"(rating {row['sequence']})")
+            out[k] = (None, None, f"transaction {rating.transaction_no} stage {rating.stage} was already rated "
+                      f"(rating {rating.sequence})")
         elif rating.opens_case and not is_default:
-            case = open_case(str(rid), rating.rated_at, policy, calendar, region=rating.region_code)
-            case_rows.append({"rating_id": rid, "state": "open", "version": 0, "region_code": rating.region_code,
-                              "opened_at": rating.rated_at, "due": {n: v.isoformat() for n, v in case.due.items()},
-                              "reopens": 0, "escalations": 0})
+            day = (rating.rated_at.date(), rating.region_code)
+            due = deadlines.get(day)
+            if due is None:
+                due = deadlines[day] = {n: v.isoformat() for n, v in case_deadlines(
+                    rating.rated_at, policy, calendar, rating.region_code).items()}
+            case_values.append((rid, "open", 0, rating.region_code, rating.rated_at, due, 0, 0))
             case_at.append((k, rid))
         else:
             out[k] = (rid, None, None)
-    for (k, rid), cid in zip(case_at, insert_returning_ids(conn, _CASE, case_rows, unique=("rating_id",))):
+    for (k, rid), cid in zip(case_at, insert_values_returning_ids(conn, _CASE, _CASE_COLUMNS, case_values,
+                                                                  unique=("rating_id",))):
         out[k] = (rid, cid, None)
     stored = sum(1 for rid, _, _ in out if rid is not None)
     if audit == "each":

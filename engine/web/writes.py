@@ -4,7 +4,7 @@ the commit that holds them (see engine.storage.group)."""
 from __future__ import annotations
 
 from ..calendar import Calendar
-from ..haocha.intake import Rating, RatingIn
+from ..haocha.intake import Rating, RatingIn, RatingRejected
 from ..schema import Policy
 from ..storage import Store, StoredResponse
 from ..storage.group import GroupCommitter
@@ -34,5 +34,7 @@ class Writes:
         """`probe`: the rating as accepted without today's counts; the writer adds them."""
         return await self.committer.write(self._single, RatingItem(data, probe))
 
-    async def rate_batch(self, ratings: list[Rating]) -> list[tuple[int | None, int | None, str | None]]:
+    async def rate_batch(self, ratings: list[Rating]) -> list[tuple[int | None, int | None, str | None] | RatingRejected]:
+        """For each rating: (rating id, case id, None), (None, None, why) for a duplicate, or
+        the RatingRejected of a velocity limit."""
         return await self.committer.write(self._batches, ratings)

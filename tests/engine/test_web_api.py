@@ -158,8 +158,9 @@ def test_case_actions_through_the_api(env):
 def test_batch_of_ratings_stores_the_valid_ones_and_says_why_not_the_others(env):
     client, store, keys = env
     h = auth(keys["integrator"])
-    batch = [_rating(transaction_no=f"B{k}", level_code=str(1 + k % 5)) for k in range(20)]
-    batch.append(_rating(transaction_no="B3"))                                      # duplicate in the batch
+    batch = [_rating(transaction_no=f"B{k}", level_code=str(1 + k % 5), rater_phone=f"1390000{k:04d}")
+             for k in range(20)]
+    batch.append(_rating(transaction_no="B3", rater_phone="13900009999"))          # duplicate in the batch
     batch.append(_rating(transaction_no="B99", rated_at="2026-10-20T09:00:00+00:00"))  # late
     r = client.post("/api/v1/ratings/batch", json=batch, headers=h)
     assert r.status_code == 200
@@ -172,6 +173,26 @@ def test_batch_of_ratings_stores_the_valid_ones_and_says_why_not_the_others(env)
     assert m.status_code == 200
     (grp,) = m.json()["groups"].values()
     assert grp["valid"] == 20 and grp["bad_rate"]["numerator"] == 8
+
+
+def test_velocity_limits_hold_in_a_batch_as_for_ratings_sent_one_by_one(env):
+    client, store, keys = env
+    h = auth(keys["integrator"])  # national policy: 20 ratings a day from one phone
+    assert client.post("/api/v1/ratings", json=_rating(transaction_no="V0"), headers=h).status_code == 201
+    batch = [_rating(transaction_no=f"V{k}") for k in range(1, 23)]
+    batch[3] = _rating(transaction_no="V0")                                         # stored before: 409, not counted
+    batch[5] = _rating(transaction_no="V1")                                         # twice in the batch: 409
+    batch.append(_rating(transaction_no="V99", rater_phone="13900000001"))          # another phone
+    batch.append(_rating(transaction_no="V98", rated_at="2026-10-01T09:00:00+00:00"))  # the phone's next day
+    res = client.post("/api/v1/ratings/batch", json=batch, headers=h).json()["results"]
+    # V0, then 19 new ratings of the batch make the phone's 20 today: the 20th new one is refused
+    assert [x["status"] for x in res] == [201, 201, 201, 409, 201, 409] + [201] * 15 + [429, 201, 201]
+    assert res[21]["field"] == "rater_phone" and "20 ratings from one rater today" in res[21]["detail"]
+    assert _rows(store)[0] == 1 + 19 + 2
+    again = client.post("/api/v1/ratings/batch", json=[_rating(transaction_no="V50"), _rating(transaction_no="V0")],
+                        headers=h).json()["results"]
+    assert [x["status"] for x in again] == [429, 429]   # the limit first, as for a single rating
+    assert client.post("/api/v1/ratings", json=_rating(transaction_no="V51"), headers=h).status_code == 429
 
 
 def test_overdue_cases_are_escalated_once_a_day(env):
