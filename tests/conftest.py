@@ -32,3 +32,29 @@ def root() -> Path:
 
 def shipped_documents() -> list[Path]:
     return sorted(p for p in QUESTIONNAIRES.rglob("*.yaml"))
+
+
+_VALID: dict[int, dict] = {}
+
+
+def valid_answers(seed: int = 0, **override) -> dict:
+    """A complete answer set of the shipped community questionnaire, as JSON the API accepts
+    and stores unchanged (values typed as stored: codes, numbers, lists): a simulated
+    respondent (`seed`), with `override` applied."""
+    if seed not in _VALID:
+        from engine.analysis.simulate import simulate
+        from engine.io.importer import check_answers, layout_of
+        from engine.loader import load_questionnaire
+
+        q = load_questionnaire(QUESTIONNAIRES / "community_satisfaction.yaml")
+        layout = layout_of(q)
+        header, rows = simulate(q, n=1, seed=seed)
+        sent = {}
+        for k, v in zip(header, rows[0]):
+            col = layout.by_id.get(k)
+            if col is not None and not col.is_attribute and v != "":
+                sent[k] = v.split(";") if col.kind == "multi" else v
+        problems, typed, _ = check_answers(q, sent, {})
+        assert not problems, problems
+        _VALID[seed] = typed
+    return {**_VALID[seed], **override}

@@ -30,7 +30,8 @@ from .layout import RECORD_FIELDS, Column, columns
 from .report import ImportReport, ImportResult, Problem
 from .tables import TableError, open_table
 
-__all__ = ["Problem", "ImportReport", "ImportResult", "check_file", "import_valid", "Progress"]
+__all__ = ["Problem", "ImportReport", "ImportResult", "check_file", "import_valid", "Progress", "check_answers",
+           "layout_of"]
 
 #: progress(rows read, fraction of the file read)
 Progress = Callable[[int, float], None]
@@ -432,12 +433,16 @@ def check_answers(q: Questionnaire, answers: dict[str, Any], attributes: dict[st
     problems: list[Problem] = []
     mapping: list[tuple[int, str, str]] = []
     cells: list[str] = []
-    for k, (key, value) in enumerate(list(answers.items()) + [(a, v) for a, v in attributes.items()
-                                                               if a not in answers and v is not None]):
+    # attributes the questionnaire declares are checked (and conditions read them); others are kept as sent
+    declared = [(a, v) for a, v in attributes.items() if v is not None and a in layout.by_id
+                and layout.by_id[a].is_attribute]
+    for k, (key, value) in enumerate(list(answers.items()) + declared):
         col = layout.by_id.get(key)
-        if col is None or key in RECORD_FIELDS:
-            problems.append(Problem("C001", 0, k + 1, key, key, f"'{key}' is not a question, item or attribute of "
-                                    f"questionnaire '{q.id}'", "", did_you_mean(key, list(layout.by_id))))
+        if col is None or key in RECORD_FIELDS or (col.is_attribute and k < len(answers)):
+            what = "an attribute: send it in attributes" if col is not None and col.is_attribute else \
+                f"not a question or item of questionnaire '{q.id}'"
+            problems.append(Problem("C001", 0, k + 1, key, key, f"'{key}' is {what}", "",
+                                    did_you_mean(key, [c for c, v in layout.by_id.items() if not v.is_attribute])))
             continue
         text = _cell(value)
         if text is None or (isinstance(value, list) and col.kind != "multi"):
@@ -452,4 +457,4 @@ def check_answers(q: Questionnaire, answers: dict[str, Any], attributes: dict[st
     found, typed, attrs, _ = _check_row(layout, mapping, cells, 0)
     if not complete:
         found = [p for p in found if p.code != "C006"]
-    return found, typed, attrs
+    return found, typed, {**attributes, **attrs}

@@ -35,6 +35,7 @@ from ..storage.ratings import act_on_case, load_case
 from ..storage.submissions import submission_item
 from ..storage.transactions import add_transactions
 from . import contract, errors, security
+from .answers import AnswerChecker
 from .pages import WaveLimits, WaveQuotas, survey_pages
 from .leaders import leader_pages
 from .rating_pages import rating_page_routes
@@ -167,6 +168,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
     cal = calendar or national_calendar()
     key_secret = secret or os.environ.get("MANYI_SECRET", "").encode() or b"manyi-development-secret"
     writes = Writes(store, policy, cal, secret=key_secret)
+    checker = AnswerChecker(store)
     roles: dict[str, tuple[str | None, float]] = {}  # key -> (role, checked at): revocations apply within KEY_TTL
 
     async def key_role(key: str) -> str | None:
@@ -233,7 +235,9 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                      idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=128,
                                                                             pattern=r"^[\x21-\x7e]+$")] = None) -> dict:
         role, actor = role_of(request, "POST /api/v1/waves/{wave_id}/responses")
-        r = await writes.submit(submission_item(wave_id, data.answers, token=data.token, attributes=data.attributes,
+        answers, attributes = checker.check(wave_id, data.answers, data.attributes, token=data.token,
+                                            complete=data.complete)
+        r = await writes.submit(submission_item(wave_id, answers, token=data.token, attributes=attributes,
                                                 mode=data.mode, complete=data.complete,
                                                 idempotency_key=idempotency_key, entered_by=actor))
         return {"id": r.id, "status": r.status}

@@ -15,6 +15,7 @@ from ..errors import LoadError
 from ..haocha import TransitionError
 from ..haocha.intake import RatingRejected
 from ..storage import Conflict, NotFound
+from .answers import InvalidAnswers
 
 PROBLEM = "application/problem+json"
 _log = logging.getLogger("manyi.web")
@@ -29,6 +30,8 @@ def handle(request: Request, exc: Exception) -> Response:
     if isinstance(exc, LoadError):
         return problem(422, "invalid document", f"{len(exc.diagnostics)} problem(s) in the document",
                        errors=[d.to_dict() for d in exc.diagnostics])
+    if isinstance(exc, InvalidAnswers):
+        return problem(422, "invalid answers", str(exc), errors=exc.to_list())
     if isinstance(exc, RatingRejected):
         return problem(exc.status, "rating refused", str(exc), field=exc.field)
     if isinstance(exc, TransitionError):

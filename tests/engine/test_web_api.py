@@ -14,7 +14,7 @@ from engine.storage import Store, upgrade
 from engine.storage.models import ROLES
 from engine.web import create_app
 from engine.web.app import ROUTE_ROLES
-from tests.conftest import QUESTIONNAIRES
+from tests.conftest import QUESTIONNAIRES, valid_answers
 from tests.engine.test_loader import PLANTED
 from tests.engine.test_storage import url  # noqa: F401
 
@@ -99,15 +99,41 @@ def test_survey_flow_and_idempotent_submission(env):
     assert client.post("/api/v1/waves", json={"id": "w1", "questionnaire_version_id": vid, "title": "一"},
                        headers=h).status_code == 201
     assert client.post("/api/v1/waves/w1/open", headers=h).json()["status"] == "open"
-    body = {"answers": {"a_health": "5"}, "attributes": {"community": "c1"}, "mode": "paper"}
+    body = {"answers": valid_answers(1, a_health="5"), "attributes": {"community": "330102001001"}, "mode": "paper"}
     hk = {**auth(keys["integrator"]), "Idempotency-Key": "paper-001"}
     a = client.post("/api/v1/waves/w1/responses", json=body, headers=hk)
     b = client.post("/api/v1/waves/w1/responses", json=body, headers=hk)
     assert a.status_code == b.status_code == 201 and a.json()["id"] == b.json()["id"]
-    c = client.post("/api/v1/waves/w1/responses", json={**body, "answers": {"a_health": "4"}}, headers=hk)
+    c = client.post("/api/v1/waves/w1/responses", json={**body, "answers": valid_answers(1, a_health="4")}, headers=hk)
     assert c.status_code == 409
     listed = client.get("/api/v1/waves/w1/responses", headers=auth(keys["leader"])).json()["responses"]
-    assert len(listed) == 1 and listed[0]["mode"] == "paper"
+    assert len(listed) == 1 and listed[0]["mode"] == "paper" and listed[0]["answers"] == body["answers"]
+
+
+def test_answers_the_questionnaire_does_not_accept_are_422_naming_each_question(env):
+    client, store, keys = env
+    h = auth(keys["evaluator"])
+    vid = client.post("/api/v1/questionnaires", content=SOURCE.encode(), headers=h).json()["questionnaire_version_id"]
+    client.post("/api/v1/waves", json={"id": "w1", "questionnaire_version_id": vid, "title": "一"}, headers=h)
+    client.post("/api/v1/waves/w1/open", headers=h)
+    hk = auth(keys["integrator"])
+    bad = {"a_health": "7", "q_years_lived": 0.2, "q_nonexistent": "1", "q_recommend": "11"}
+    r = client.post("/api/v1/waves/w1/responses", json={"answers": valid_answers(2, **bad)}, headers=hk)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert {e["question"] for e in r.json()["errors"]} == {"q_nonexistent"}  # unknown ids first, alone
+    del bad["q_nonexistent"]
+    r = client.post("/api/v1/waves/w1/responses", json={"answers": valid_answers(2, **bad)}, headers=hk)
+    got = {e["question"]: e for e in r.json()["errors"]}
+    assert r.status_code == 422 and set(got) == {"a_health", "q_years_lived", "q_recommend"}
+    assert "not a code" in got["a_health"]["message"] and "a_health" in r.json()["detail"]
+    missing = valid_answers(2)
+    del missing["q_gender"]
+    r = client.post("/api/v1/waves/w1/responses", json={"answers": missing}, headers=hk)
+    assert r.status_code == 422 and [e["question"] for e in r.json()["errors"]] == ["q_gender"]
+    partial = client.post("/api/v1/waves/w1/responses", json={"answers": missing, "complete": False}, headers=hk)
+    assert partial.status_code == 201 and partial.json()["status"] == "partial"
+    with store.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM response")).scalar() == 1  # only the partial one
 
 
 def _rating(**kw) -> dict:

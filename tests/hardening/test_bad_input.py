@@ -12,7 +12,7 @@ from sqlalchemy import text
 from engine.loader import load_policy
 from engine.storage import Store, upgrade
 from engine.web import create_app
-from tests.conftest import QUESTIONNAIRES
+from tests.conftest import QUESTIONNAIRES, valid_answers
 
 POLICY = load_policy(QUESTIONNAIRES / "policies" / "national.yaml")
 SOURCE = (QUESTIONNAIRES / "community_satisfaction.yaml").read_text(encoding="utf-8")
@@ -21,9 +21,9 @@ RATING = {"transaction_no": "N1", "adapter": "gbt39046", "level_code": "5", "cha
 
 BAD = [  # (what, method, path, request keywords); {case} is a real case id
     ("Idempotency-Key of 300 characters", "post", "/api/v1/waves/w1/responses",
-     {"json": {"answers": {"a_health": "1"}}, "headers": {"Idempotency-Key": "k" * 300}}),
+     {"json": {"answers": valid_answers(0)}, "headers": {"Idempotency-Key": "k" * 300}}),
     ("Idempotency-Key with a NUL", "post", "/api/v1/waves/w1/responses",
-     {"json": {"answers": {"a_health": "1"}}, "headers": {"Idempotency-Key": "a\x00b"}}),
+     {"json": {"answers": valid_answers(0)}, "headers": {"Idempotency-Key": "a\x00b"}}),
     ("wave id of 200 characters", "post", "/api/v1/waves", {"json": {"id": "w" * 200, "questionnaire_version_id": 1,
                                                                     "title": "t"}}),
     ("wave title of 500 characters", "post", "/api/v1/waves", {"json": {"id": "w2", "questionnaire_version_id": 1,

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine.storage import Store, upgrade
-from tests.conftest import QUESTIONNAIRES
+from tests.conftest import QUESTIONNAIRES, valid_answers
 from tests.hardening._server import Server
 
 CLIENTS = 8
@@ -28,7 +28,7 @@ def served(module_url, tmp_path_factory):
     store.create_wave("w1", vid, title="并发")
     store.set_wave_status("w1", "open")
     keys = {role: store.create_api_key(role) for role in ("admin", "handler", "integrator", "leader")}
-    tokens = store.create_invitations("w1", [{"community": "c1"}])
+    tokens = store.create_invitations("w1", [{"community": "330102001001"}])
     store.engine.dispose()
     logs = tmp_path_factory.mktemp("logs")
     servers = [Server(url, logs / f"server{k}.log", probe_key=keys["leader"]) for k in range(2)]
@@ -71,7 +71,7 @@ def _count(url: str, sql: str) -> int:
 
 def test_parallel_submissions_on_one_invitation(served, module_url):
     bases, keys, token = served
-    bodies = [{"answers": {"a_health": str(1 + k % 5)}, "token": token} for k in range(CLIENTS)]
+    bodies = [{"answers": valid_answers(k, a_health=str(1 + k % 5)), "token": token} for k in range(CLIENTS)]
     codes = sorted(r.status_code for r in race(bases, keys["integrator"], "/api/v1/waves/w1/responses", bodies))
     assert codes == [201] + [409] * (CLIENTS - 1)
     assert _count(module_url, "SELECT count(*) FROM response WHERE invitation_id IS NOT NULL") == 1
@@ -79,7 +79,7 @@ def test_parallel_submissions_on_one_invitation(served, module_url):
 
 def test_parallel_retries_with_one_idempotency_key_store_once(served, module_url):
     bases, keys, _ = served
-    bodies = [{"answers": {"a_health": "4"}, "mode": "paper"}] * CLIENTS
+    bodies = [{"answers": valid_answers(0, a_health="4"), "mode": "paper"}] * CLIENTS
     answers = race(bases, keys["integrator"], "/api/v1/waves/w1/responses", bodies,
                    [{"Idempotency-Key": "same-sheet"}] * CLIENTS)
     assert [r.status_code for r in answers] == [201] * CLIENTS

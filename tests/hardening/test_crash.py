@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine.storage import Store, upgrade
-from tests.conftest import QUESTIONNAIRES
+from tests.conftest import QUESTIONNAIRES, valid_answers
 from tests.engine.test_storage import url  # noqa: F401  (SQLite file / fresh PostgreSQL database)
 from tests.hardening._figures import record
 from tests.hardening._server import Server
@@ -87,8 +87,8 @@ class Load:
             auth = {"Authorization": f"Bearer {self.key}"}
             kind = ("response", "rating", "response", "rating", "batch")[k % 5]
             if kind == "response":
-                body: Any = {"answers": {"a_health": str(1 + k % 5), "q_overall_sat": str(1 + (k // 5) % 5)},
-                             "attributes": {"community": f"c{k % 17}"}, "mode": "paper"}
+                body: Any = {"answers": valid_answers(k % 7, a_health=str(1 + k % 5), q_overall_sat=str(1 + (k // 5) % 5)),
+                             "attributes": {"community": f"3301020010{k % 17:02d}"}, "mode": "paper"}
                 if k % 3 == 0 and self.tokens:
                     body["token"] = self.tokens.pop()
                 item = Item(k, "response", f"crash-{k}", f"/api/v1/waves/{self.wave}/responses", body,
@@ -161,7 +161,7 @@ def _setup(url: str) -> tuple[dict[str, str], list[str]]:
     vid = store.publish_questionnaire(SOURCE)
     store.create_wave("crash", vid, title="崩溃测试")
     store.set_wave_status("crash", "open")
-    tokens = store.create_invitations("crash", [{"stratum": "s1", "community": f"c{k}"} for k in range(TOKENS)])
+    tokens = store.create_invitations("crash", [{"stratum": "s1", "community": f"33010200{k:04d}"} for k in range(TOKENS)])
     keys = {role: store.create_api_key(role) for role in ("integrator", "leader")}
     store.engine.dispose()
     return keys, tokens
