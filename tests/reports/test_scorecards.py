@@ -9,6 +9,7 @@ from engine.cli import main
 from engine.loader import check_file
 from reports import fmt
 from reports.batch import render_scorecards
+from reports.render import _lean_html_class
 
 from .conftest import assert_fonts_cover, pdf_pages, pdftotext
 
@@ -69,3 +70,40 @@ def test_one_file_per_district_holds_its_communities(wave, tmp_path):
         text = pdftotext(f)
         mine = [u for u in shown if f"社区满意度评分卡：{u}" in text]
         assert mine and all(u.startswith(f.stem) for u in mine)  # simulated codes nest: district prefix
+
+
+def _batch(wave):
+    plan = check_file(wave.plan, expect="plan").document
+    q = check_file(wave.plan.parent / plan.questionnaire, expect="questionnaire").document
+    data = read_csv(str(wave.data), q, plan)
+    return scorecards(wave.load(), q, plan, data=weighted_data(plan, q, data, base_dir=wave.plan.parent))
+
+
+def test_one_pdf_made_in_parts_on_two_processes_keeps_the_cards_in_order(wave, tmp_path):
+    import pypdf
+
+    batch = _batch(wave)
+    seen = []
+    out = render_scorecards(batch, tmp_path / "cards.pdf", per="all", workers=2, chunk=4,
+                            progress=lambda done, total: seen.append((done, total)))[0]
+    n = len(batch.scorecards)
+    assert n > 8 and seen[-1] == (n, n) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    pages = pdftotext(out).split("\f")
+    assert [next(c.unit for c in batch.scorecards if f"社区满意度评分卡：{c.unit}" in p) for p in pages[:n]] == \
+        [c.unit for c in batch.scorecards]
+    reader = pypdf.PdfReader(out)
+    assert reader.metadata.title == batch.title
+    titles = [o["/Title"] for o in reader.outline if not isinstance(o, list)]
+    assert titles == [f"社区满意度评分卡：{c.label}" for c in batch.scorecards]  # a bookmark per card, in order
+    assert_fonts_cover(out)
+    # the same pages as one process makes them
+    one = render_scorecards(batch, tmp_path / "one.pdf", per="all", workers=1, chunk=4)[0]
+    assert pdftotext(one) == pdftotext(out)
+
+
+def test_cards_are_laid_out_without_the_every_element_pseudo_element_rules():
+    """The pinned WeasyPrint still asks for its UA stylesheet the way reports.render expects
+    (otherwise the cards silently fall back to the slower full stylesheet)."""
+    import weasyprint
+
+    assert _lean_html_class() is not weasyprint.HTML
