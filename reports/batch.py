@@ -82,11 +82,11 @@ def _join(parts: list[str], out: str | Path) -> None:
     import pypdf  # noqa: PLC0415
 
     writer = pypdf.PdfWriter()
-    for part in parts:
-        writer.append(part)
-    info = pypdf.PdfReader(parts[0]).metadata
-    if info:
-        writer.add_metadata(dict(info))
+    readers = [pypdf.PdfReader(part) for part in parts]
+    for reader in readers:
+        writer.append(reader)
+    if readers[0].metadata:
+        writer.add_metadata(dict(readers[0].metadata))
     with open(out, "wb") as f:  # buffered: pypdf writes an object at a time
         writer.write(f)
 
@@ -107,6 +107,7 @@ def _one_pdf(batch: ScorecardBatch, out: str | Path, workers: int, chunk: int, p
         _write_all(batch, cards, str(out), options, chunk, tick)
         return
     bounds = [chunk * (chunks * i // parts) for i in range(parts)] + [total]
+    _warm()
     shell = dataclasses.replace(batch, scorecards=())  # each task carries only its own cards
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     ticks = ctx.Queue()
@@ -124,6 +125,15 @@ def _one_pdf(batch: ScorecardBatch, out: str | Path, workers: int, chunk: int, p
         if done[0] < total:  # ticks still in flight when the last part was written
             tick(total - done[0])
         _join(paths, out)
+
+
+def _warm() -> None:
+    """What every worker needs, loaded once before the workers are forked (WeasyPrint's
+    import alone takes about half a second)."""
+    from .render import _env, _lean_html_class  # noqa: PLC0415
+
+    _lean_html_class()
+    _env().get_template("scorecards.html")
 
 
 def _write_group(args: tuple[ScorecardBatch, tuple[tuple[str, tuple[Scorecard, ...]], ...], dict, int]) -> list[str]:
@@ -178,6 +188,7 @@ def render_scorecards(batch: ScorecardBatch, out: str | Path, *, per: Literal["a
         results = map(_write_group, tasks)
         pool = None
     else:
+        _warm()
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         pool = multiprocessing.get_context(method).Pool(workers)
         results = pool.imap_unordered(_write_group, tasks)
