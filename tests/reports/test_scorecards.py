@@ -178,3 +178,24 @@ def test_english_cards_line_up_too(wave, tmp_path):
     assert len(rows) == 1 + len(batch.scorecards[0].dimensions)
     for row in rows[1:]:  # the last column (headings of several words: only the last edge is a column's)
         assert row[-1][1] == pytest.approx(heads[-1][1], abs=0.05)
+
+
+def test_a_card_without_district_figures_keeps_its_columns(wave, tmp_path):
+    """No district figures (NaN): the radar has two series, the district column shows the
+    missing mark (one em, like two cells), and the figures still line up."""
+    batch = _batch(wave)
+    card = batch.scorecards[0]
+    nan = float("nan")
+    card = dataclasses.replace(card, dimensions=tuple(dataclasses.replace(d, district_value=nan)
+                                                      for d in card.dimensions))
+    batch = dataclasses.replace(batch, scorecards=(card,))
+    html = render_html(batch)
+    assert '<span class="key k1"></span>全部样本' in html and "key k2" not in html
+    pdf = tmp_path / "card.pdf"
+    render_pdf(batch, pdf)
+    rows = _rows(pdf, "维度", "得分最低")
+    assert [w for w, _ in rows[1][-3:]] == ["\u2015", fmt.index(card.dimensions[0].overall_value, 1), "\u2015"]
+    edges = [[x for _, x in ws[-4:]] for ws in rows]
+    for row in edges[1:]:
+        assert row == [pytest.approx(x, abs=0.01) for x in edges[0]]
+    assert_fonts_cover(pdf)
