@@ -83,8 +83,9 @@ MISSING = "\u2015"  # a missing figure: the horizontal bar, 1 em (fmt.DASH is 0.
 
 
 def cells(s: str) -> int:
-    """Width of `s` in half-em cells under 'hwid' in Noto Sans CJK (exact for ASCII, full-width
-    ASCII forms and CJK; other characters are counted as one cell)."""
+    """Width of `s` in half-em cells under 'hwid' in Noto Sans CJK: exact for ASCII, full-width
+    ASCII forms, CJK and MISSING (wide and ambiguous-width characters two cells, the rest one,
+    which for other characters is an approximation)."""
     n = 0
     for ch in s:
         o = ord(ch)
@@ -113,6 +114,7 @@ def fits(labels, em: float) -> bool:
     return all(text_width(str(x), 1) < em for x in labels)
 
 
-GLOBALS = dict(cells=cells, pad=pad, field=field, figure=figure, fits=fits, pairs=pairs, hist_rows=hist_rows, card_series=card_series, dist_groups=dist_groups,
+GLOBALS = dict(cells=cells, pad=pad, field=field, figure=figure, fits=fits,
+               pairs=pairs, hist_rows=hist_rows, card_series=card_series, dist_groups=dist_groups,
                dist_rows=dist_rows, bar_rows=bar_rows, node_rows=node_rows, radar_series=radar_series,
                ipa_points=ipa_points, league_rows=league_rows, group_rows=group_rows, trend_rows=trend_rows)
