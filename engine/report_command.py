@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scorecards", metavar="DIR", help="write scorecard PDFs into DIR (see --per)")
     p.add_argument("--per", choices=("unit", "district", "street"), default="unit",
                    help="with --scorecards: one PDF per community (unit, default), per district or per street")
-    p.add_argument("--workers", type=int, default=2, help="processes for --scorecards DIR (default 2)")
+    p.add_argument("--workers", type=int, default=2, help="processes for the scorecards (default 2)")
     p.add_argument("--month", help="the month of the rating report, YYYY-MM")
     p.add_argument("--trend-months", type=int, default=6, help="months shown in the rating trend (default 6)")
     p.add_argument("--today", help="judge rating deadlines as of this day (default today), YYYY-MM-DD")
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         files = render_scorecards(batch, args.scorecards, per=args.per, workers=args.workers, progress=progress)
         _say(args, start, f"wrote {len(files)} files into {args.scorecards}")
     else:
-        render_scorecards(batch, args.out, per="all", progress=progress)
+        render_scorecards(batch, args.out, per="all", workers=args.workers, progress=progress)
         _say(args, start, f"wrote {args.out}: {total} scorecards")
     return 0
 

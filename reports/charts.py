@@ -27,9 +27,19 @@ FONT = 11  # px in the viewBox; charts are drawn at about 1 px = 0.26 mm
 SHARE_FILLS = ("#08519c", "#6baed6", "#e0e0e0", "#fdd0a2", "#a63603")
 
 
+#: advance widths of ASCII U+0020-U+007E in Noto Sans CJK SC, in 1/1000 em
+_ASCII = (224, 323, 474, 555, 555, 921, 680, 278, 338, 338, 467, 555, 278, 347, 278, 392, 555, 555, 555, 555, 555,
+          555, 555, 555, 555, 555, 278, 278, 555, 555, 555, 474, 946, 608, 657, 638, 688, 589, 552, 689, 728, 293,
+          535, 646, 543, 812, 723, 742, 633, 742, 635, 596, 599, 721, 575, 878, 573, 531, 603, 338, 392, 338, 555,
+          559, 606, 563, 618, 510, 620, 554, 325, 564, 607, 275, 275, 552, 284, 926, 610, 606, 620, 620, 388, 468,
+          377, 607, 521, 802, 498, 521, 475, 338, 270, 338, 555)
+
+
 def text_width(s: str, size: float = FONT) -> float:
-    """Approximate width: CJK and full-width characters 1 em, others about 0.56 em."""
-    return sum(size if ord(c) > 0x2E7F else size * 0.56 for c in s)
+    """Width in Noto Sans CJK SC: ASCII from the font's advances, CJK and full-width
+    characters 1 em, others about 0.56 em."""
+    return sum(size * _ASCII[o - 32] / 1000 if 32 <= (o := ord(c)) < 127 else size if o > 0x2E7F else size * 0.56
+               for c in s)
 
 
 def fit(s: str, width: float, size: float = FONT) -> str:
@@ -165,30 +175,38 @@ def caterpillar(rows: Sequence[tuple[str, float, float, float]], *, title: str, 
 
 
 def radar(axes: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, title: str,
-          lo: float | None = None, hi: float = 100, size: float = 330) -> str:
-    """Up to four series on the same axes; styles differ by line pattern and marker."""
+          lo: float | None = None, hi: float = 100, size: float = 330, legend: bool = True,
+          tick_every: int = 1) -> str:
+    """Up to four series on the same axes; styles differ by line pattern and marker.
+    legend=False leaves the legend to the page (series k is drawn in PALETTE[k] with
+    DASHES[k]); tick_every=2 labels every other ring (the outermost always). WeasyPrint lays
+    out SVG text a letter at a time, so each label left out saves a little per chart."""
     n = len(axes)
     if lo is None:
         lo, hi = axis_range([v for _, vals in series for v in vals], pad=0.6)
-    width = size + 150
+    width = size + 150 if legend else size + 80
     cx, cy, r = size / 2 + 40, size / 2 + 6, size / 2 - 40
     ang = [-math.pi / 2 + 2 * math.pi * k / n for k in range(n)]
     pt = lambda k, v: (cx + r * (v - lo) / (hi - lo) * math.cos(ang[k]),  # noqa: E731
                        cy + r * (v - lo) / (hi - lo) * math.sin(ang[k]))
     body = []
     rings, spokes = [], []
-    for t in _ticks(lo, hi, 4):
+    ticks = _ticks(lo, hi, 4)
+    for j, t in enumerate(ticks):
         pts = [pt(k, t) for k in range(n)]
         rings.append("M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts) + "Z")
-        x, y = pts[0]
-        body.append(_t(x + 3, y + 3, f"{t:g}", size=8, fill=GREY))
+        if j % tick_every == 0 or j == len(ticks) - 1:
+            x, y = pts[0]
+            body.append(_t(x + 3, y + 3, f"{t:g}", size=8, fill=GREY))
     for k, a in enumerate(axes):
         x, y = pt(k, hi)
         spokes.append(f"M{cx:.1f} {cy:.1f}L{x:.1f} {y:.1f}")
         c = math.cos(ang[k])
-        anchor = "middle" if abs(c) < 0.2 else ("start" if c > 0 else "end")
         lx, ly = cx + (r + 10) * c, cy + (r + 12) * math.sin(ang[k]) + 4
-        body.append(_t(lx, ly, a, size=10, anchor=anchor))
+        # anchored by hand (middle, start or end): WeasyPrint draws each text-anchored label
+        # into a form XObject of its own, four more PDF objects per radar
+        lx -= text_width(a, 10) * (0.5 if abs(c) < 0.2 else 0 if c > 0 else 1)
+        body.append(_t(lx, ly, a, size=10))
     body.insert(0, f'<path d="{"".join(rings)}{"".join(spokes)}" fill="none" stroke="#ccc"/>')
     markers = ("circle", "square", "triangle", "diamond")
     for s, (name, vals) in enumerate(series):
@@ -199,6 +217,8 @@ def radar(axes: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *,
         body.append(f'<polygon points="{poly}" {fill} stroke="{colour}" stroke-width="1.8" '
                     f'stroke-dasharray="{DASHES[s % len(DASHES)]}"/>')
         body.append(f'<path d="{"".join(_marker_path(markers[s % 4], x, y) for x, y in pts)}" fill="{colour}"/>')
+        if not legend:
+            continue
         ly = 24 + s * 18
         body.append(f'<line x1="{size + 34}" y1="{ly - 4}" x2="{size + 58}" y2="{ly - 4}" stroke="{colour}" '
                     f'stroke-width="1.8" stroke-dasharray="{DASHES[s % len(DASHES)]}"/>')

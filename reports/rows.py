@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+from .charts import text_width
 from .context import GroupComparison, Ipa, LeagueTable, NationalReport, Node, TrendPoint
 
 __all__ = ["GLOBALS"]
@@ -70,6 +73,48 @@ def hist_rows(histogram, zh: bool) -> list[tuple[str, float]]:
     return [(f"{label}{'天' if zh else ' days'}", n) for label, n in histogram]
 
 
-GLOBALS = dict(pairs=pairs, hist_rows=hist_rows, card_series=card_series, dist_groups=dist_groups,
+# Columns of figures set as text (the scorecards' tables): a row is its label, a tab, and the
+# figures right-aligned in fields of a fixed number of cells, a cell being half an em. With the
+# OpenType feature 'hwid' of Noto Sans CJK, ASCII and full-width ASCII forms are half-width
+# (digits, '.', '+', '-', the space and the parentheses all one cell) and CJK characters 1 em
+# (two cells), so the fields line up exactly; one text run per row costs WeasyPrint a fraction
+# of a table cell per figure.
+MISSING = "\u2015"  # a missing figure: the horizontal bar, 1 em (fmt.DASH is 0.894 em)
+
+
+def cells(s: str) -> int:
+    """Width of `s` in half-em cells under 'hwid' in Noto Sans CJK: exact for ASCII, full-width
+    ASCII forms, CJK and MISSING (wide and ambiguous-width characters two cells, the rest one,
+    which for other characters is an approximation)."""
+    n = 0
+    for ch in s:
+        o = ord(ch)
+        if o < 0x7F or 0xFF02 <= o <= 0xFF19 or 0xFF1C <= o <= 0xFF1E or 0xFF20 <= o <= 0xFF5E or o == 0x3000:
+            n += 1
+        else:
+            n += 2 if unicodedata.east_asian_width(ch) in "WFA" else 1
+    return n
+
+
+def pad(s: str, width: int, key: int = 0) -> str:
+    """Spaces before `s` (and a key of `key` cells) to right-align it in a field of `width` cells."""
+    return " " * max(width - key - cells(s), 0)
+
+
+def field(s: str, width: int) -> str:
+    return pad(s, width) + s
+
+
+def figure(s: str) -> str:
+    return MISSING if s == "\u2014" else s
+
+
+def fits(labels, em: float) -> bool:
+    """Every label is narrower than `em` (its tab stop)."""
+    return all(text_width(str(x), 1) < em for x in labels)
+
+
+GLOBALS = dict(cells=cells, pad=pad, field=field, figure=figure, fits=fits,
+               pairs=pairs, hist_rows=hist_rows, card_series=card_series, dist_groups=dist_groups,
                dist_rows=dist_rows, bar_rows=bar_rows, node_rows=node_rows, radar_series=radar_series,
                ipa_points=ipa_points, league_rows=league_rows, group_rows=group_rows, trend_rows=trend_rows)

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 ALLOWED = {
     "scoring": {"numpy", "scipy", "scoring"},
-    "reports": {"scoring", "reports", "jinja2", "weasyprint", "numpy"},
+    # pypdf: joins the parts of a batch's one PDF made on several processes (reports.batch)
+    "reports": {"scoring", "reports", "jinja2", "weasyprint", "pypdf", "numpy"},
 }
 FORBIDDEN_IN_SCHEMA = {"engine.loader", "engine.storage", "engine.web", "engine.cli", "yaml", "sqlalchemy"}
 

@@ -18,6 +18,8 @@ LONG = "乱扔垃圾、高空抛物、遛狗不拴绳等不文明现象较多（
     charts.caterpillar([(str(k), 80 + k / 10, 78 + k / 10, 82 + k / 10) for k in range(120)], title="t", ref=85),
     charts.radar(["甲", "乙", "丙", "丁", "戊", "己"], [("a", [85, 86, 83, 84, 85, 86]), ("b", [80, NAN, 82, 81, 83, 84])],
                  title="t"),
+    charts.radar(["甲", "乙", "丙", "丁", "戊"], [("a", [85, 86, 83, 84, 85]), ("b", [80, NAN, 82, 81, 83])], title="t",
+                 legend=False, tick_every=2),
     charts.ipa_scatter([("x", 0.08, 86.5, "keep"), ("y", 0.05, 80.1, "low_priority")], title="t", x_cut=0.07,
                        y_cut=85, x_label="重要性", y_label="表现", quadrant_names={"keep": "继续保持"}),
     charts.trend_line([("2025", 83.2, 82.5, 83.9), ("2026", 85.1, 84.4, 85.9)], title="t"),
@@ -39,3 +41,18 @@ def test_pattern_ids_are_unique_across_charts():
     b = charts.stacked_shares([("x", (1, 0, 0, 0, 0))], list("abcde"), title="t")
     ids = lambda s: {e.get("id") for e in ET.fromstring(s).iter() if e.get("id")}  # noqa: E731
     assert ids(a) and not ids(a) & ids(b)
+
+
+def test_card_radar_leaves_the_legend_to_the_page_and_anchors_labels_itself():
+    svg = charts.radar(["社区服务", "Environment", "丙"], [("社区", [85, 86, 83]), ("全部样本", [80, 82, 81])], title="t",
+                       legend=False, tick_every=2)
+    root = ET.fromstring(svg)
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "社区" not in texts and "全部样本" not in texts  # series names: in the page's table header
+    assert {"社区服务", "Environment", "丙"} <= set(texts)
+    assert "text-anchor=\"middle\"" not in svg and "text-anchor=\"end\"" not in svg
+    # the top label is centred on its spoke by its width in Noto Sans CJK SC
+    top = next(t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text == "社区服务")
+    spoke = float(root.find("{http://www.w3.org/2000/svg}path").get("d").split("M")[-1].split()[0])
+    assert float(top.get("x")) == pytest.approx(spoke - 20, abs=0.11)
+    assert charts.text_width("Ag", 10) == pytest.approx(6.08 + 5.64)
