@@ -43,6 +43,7 @@ class GroupCommitter:
         self._thread: threading.Thread | None = None
         self._name, self._autostart = name, autostart
         self._lock = threading.Lock()
+        self._turns: dict[asyncio.AbstractEventLoop, list] = {}  # items of this turn of each loop
         #: commits made and items written (for tests and benchmarks)
         self.commits = 0
         self.items = 0
@@ -73,33 +74,50 @@ class GroupCommitter:
 
     async def write(self, kind: Kind, item: Any) -> Any:
         """Queue one item and wait (without blocking the event loop) for its committed result.
-        The writer wakes each event loop once per group, not once per item."""
+        The items of one turn of the event loop reach the writer together (one wake-up of
+        the writer thread per turn, not per item), and the writer wakes each event loop once
+        per group."""
         if self._thread is None and self._autostart:
             self.start()
-        fut = asyncio.get_running_loop().create_future()
-        self._queue.put((kind, item, fut))
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        turn = self._turns.get(loop)
+        if turn is None:
+            turn = self._turns[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        turn.append((kind, item, fut))
         return await fut
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._queue.put(self._turns.pop(loop))
 
     def write_sync(self, kind: Kind, item: Any) -> Any:
         return self.submit(kind, item).result()
 
     # -- the writer --------------------------------------------------------------------------------
     def _run(self) -> None:
-        stop = False
-        while not stop:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch = [first]
-            while len(batch) < self.max_batch:
+        held: list = []  # items taken from the queue, not written yet
+        stopping = False
+        while True:
+            if not held:
+                if stopping:
+                    return
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                held = first if isinstance(first, list) else [first]
+            while len(held) < self.max_batch and not stopping:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is _STOP:
-                    stop = True
-                    break
-                batch.append(nxt)
+                    stopping = True
+                elif isinstance(nxt, list):  # the items of one turn of an event loop
+                    held.extend(nxt)
+                else:
+                    held.append(nxt)
+            batch, held = held[:self.max_batch], held[self.max_batch:]
             try:
                 self._write(batch)
             except BaseException as e:  # never leave a caller waiting
