@@ -34,7 +34,7 @@ from ..storage.ratings import act_on_case, load_case
 from ..storage.submissions import submission_item
 from ..storage.transactions import add_transactions
 from . import contract, errors, security
-from .heap import settle_heap
+from .heap import settle_heap, unsettle_heap
 from .security import api_get, api_post
 from .pages import WaveLimits, WaveQuotas, survey_pages
 from .leaders import leader_pages
@@ -321,7 +321,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
         on_app_init=[contract.document, security.protect],
-        on_startup=[settle_heap, writes.start], on_shutdown=[writes.stop],
+        on_startup=[settle_heap, writes.start], on_shutdown=[writes.stop, unsettle_heap],
         state=State({"writes": writes}),
     )
     document_downloads(app)

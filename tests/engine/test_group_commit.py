@@ -149,6 +149,31 @@ def test_sqlite_rowids_that_do_not_follow_on_are_written_item_by_item(store):
     assert [f.result().id for f in fs] == [ids[f"k{k}"] for k in range(1, 4)]
 
 
+def test_each_answer_comes_after_its_commit_while_the_next_group_is_written(store):
+    """Groups queued one behind another: the writer runs the next group's writes before it
+    sends the last commit's answers, and never an answer before its own commit."""
+    with store.engine.begin() as c:
+        c.execute(text("CREATE TABLE group_probe (k INTEGER PRIMARY KEY)"))
+
+    def put(conn, items):
+        conn.execute(text("INSERT INTO group_probe (k) VALUES (:k)"), [{"k": k} for k in items])
+        return list(items)
+
+    seen: list[int] = []
+
+    def visible(f: Future) -> None:  # in the writer thread, as the answer is sent
+        with store.engine.connect() as c:
+            seen.append(c.execute(text("SELECT count(*) FROM group_probe WHERE k = :k"), {"k": f.result()}).scalar())
+
+    gc = GroupCommitter(store.engine, max_batch=7)
+    futures = [gc.submit(put, k) for k in range(60)]
+    for f in futures:
+        f.add_done_callback(visible)
+    assert [f.result(timeout=30) for f in futures] == list(range(60))
+    gc.stop()
+    assert seen == [1] * 60 and gc.commits >= 9 and gc.items == 60
+
+
 def _rating_in(tx: str, code: str = "1", phone: str = "13800000000", **kw) -> RatingIn:
     return msgspec.convert({"transaction_no": tx, "adapter": "gbt39046", "level_code": code, "channel_code": "4",
                             "region_code": "440106", "rater_phone": phone, "finished_at": "2026-09-30T10:00:00+00:00",
