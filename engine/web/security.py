@@ -42,15 +42,21 @@ HEADERS: dict[bytes, bytes] = {
 _HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
+_EXTRA = tuple(HEADERS.items())
+_EXTRA_HTTPS = (*_EXTRA, _HSTS)
+_NAMES = frozenset(HEADERS) | {_HSTS[0]}
+
+
 async def _add_headers(message: Any, scope: Any) -> None:
     if message.get("type") != "http.response.start":
         return
     headers = list(message.get("headers") or [])
-    present = {bytes(k).lower() for k, _ in headers}
-    extra = dict(HEADERS)
-    if scope.get("scheme") == "https":
-        extra[_HSTS[0]] = _HSTS[1]
-    headers.extend((k, v) for k, v in extra.items() if k not in present)
+    extra = _EXTRA_HTTPS if scope.get("scheme") == "https" else _EXTRA
+    present = [n for n in (bytes(k).lower() for k, _ in headers) if n in _NAMES]  # set by the handler
+    if present:
+        headers.extend((k, v) for k, v in extra if k not in present)
+    else:
+        headers.extend(extra)
     message["headers"] = headers
 
 
