@@ -6,7 +6,8 @@
     uvicorn --factory bench._serve:app --loop uvloop --http httptools --workers 1
 
 The bare apps decode the same body with the same struct as the real route and answer 201:
-the ceiling of the server, the framework and the decoding, with no storage."""
+the ceiling of the server, the framework and the decoding, with no storage. They start like
+the real app (engine.web.heap.settle_heap: the same garbage-collector settings)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from litestar.params import FromPath, JSONBody  # noqa: E402
 
 from engine.haocha.intake import RatingIn  # noqa: E402
 from engine.web.app import SubmissionIn  # noqa: E402
+from engine.web.heap import settle_heap, unsettle_heap  # noqa: E402
 
 
 @post("/api/v1/waves/{wave_id:str}/responses", status_code=201)
@@ -50,4 +52,5 @@ def app() -> Litestar:
         return create_app(store, policy=load_policy(os.environ["MANYI_BENCH_POLICY"]), secret=b"bench")
     handler = {"bare_submission": bare_submission, "bare_rating": bare_rating,
                "bare_rating_batch": bare_rating_batch}[which]
-    return Litestar(route_handlers=[handler], openapi_config=None)
+    return Litestar(route_handlers=[handler], openapi_config=None, on_startup=[settle_heap],
+                    on_shutdown=[unsettle_heap])

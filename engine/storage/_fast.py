@@ -15,7 +15,8 @@ from typing import Any, Sequence
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
 
-__all__ = ["insert_returning_ids", "insert_values_returning_ids", "insert_rows", "select_in", "bind"]
+__all__ = ["insert_returning_ids", "insert_values_returning_ids", "insert_statement_ids", "insert_rows",
+           "select_in", "bind"]
 
 #: PostgreSQL: from this many rows on, COPY into a temporary table and INSERT ... SELECT
 COPY_FROM = 50
@@ -220,6 +221,60 @@ def _copy_values_returning_ids(conn: Connection, table: Table, columns: tuple[st
         cur.close()
     at = [columns.index(c) for c in unique]
     return [got.get(tuple(v[k] for k in at)) for v in values]
+
+
+#: SQLite: the largest rowid; a table that holds it gives new rows random rowids
+MAX_ROWID = 2**63 - 1
+#: SQLite: at most this many rows in one multi-row INSERT (and at most 32,766 variables)
+ROWS_PER_STATEMENT = 512
+
+
+def insert_statement_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *,
+                         before: int | None = None) -> list[int]:
+    """Insert `rows` (dicts with the same keys) and return their new primary keys in order,
+    for a writer that shares the GIL with a busy event loop.
+
+    SQLite: one multi-row INSERT per up to ROWS_PER_STATEMENT rows. The sqlite3 module lets go
+    of the GIL around every statement step, and getting it back waits for the other thread's
+    turn: a statement per row made a group of 30 wait for the GIL 30 times. The ids are read
+    from the table's largest rowid before the statement: an INTEGER PRIMARY KEY table (no
+    AUTOINCREMENT, no trigger) gives each new row the largest rowid plus one, so the rows of
+    one statement get before+1 ... before+n, in VALUES order, and the last one is lastrowid.
+    If that does not hold (a table that holds MAX_ROWID picks rowids at random; another
+    process wrote rows after `before` was read), this raises and the caller's transaction is
+    rolled back (the group commit then writes item by item). `before`: the largest primary
+    key, if the caller read it already (else it is read here). Other databases:
+    insert_returning_ids."""
+    if not rows:
+        return []
+    if conn.dialect.name != "sqlite":
+        return list(insert_returning_ids(conn, table, rows))  # type: ignore[arg-type]
+    columns = tuple(rows[0])
+    _, procs = _plan(conn, table, columns, False)
+    q = conn.dialect.identifier_preparer
+    pk = q.quote(table.primary_key.columns.values()[0].name)
+    name = q.format_table(table)
+    head = f"INSERT INTO {name} ({', '.join(q.quote(c) for c in columns)}) VALUES "
+    one = f"({', '.join('?' for _ in columns)})"
+    per = max(1, min(ROWS_PER_STATEMENT, 32_766 // len(columns)))
+    params = _params(rows, columns, procs)
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        ids: list[int] = []
+        for i in range(0, len(params), per):
+            page = params[i:i + per]
+            if before is None:
+                before = cur.execute(f"SELECT max({pk}) FROM {name}").fetchone()[0] or 0
+            cur.execute(head + ", ".join(one for _ in page), [v for row in page for v in row])
+            last = cur.lastrowid
+            if before >= MAX_ROWID or cur.rowcount != len(page) or last != before + len(page):
+                raise RuntimeError(f"{table.name}: new rowids are not {before + 1}..{before + len(page)} "
+                                   f"(last {last}); write row by row")
+            ids.extend(range(before + 1, last + 1))
+            before = last
+        return ids
+    finally:
+        cur.close()
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:

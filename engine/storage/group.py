@@ -12,7 +12,11 @@ its items is written again alone in its own transaction, so every caller still g
 answer it would have got alone.
 
 Durability is the database's: a future resolves after COMMIT returned (on SQLite with the
-synchronous level make_engine sets, see db.py)."""
+synchronous level make_engine sets, see db.py). When the next group is already waiting, its
+writes run (uncommitted) before the answers of the last commit are sent: see _run.
+
+Callers on an event loop hand their items over once per turn of the loop (write); the writer
+wakes each loop once per group (_resolve)."""
 
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ class GroupCommitter:
         self._thread: threading.Thread | None = None
         self._name, self._autostart = name, autostart
         self._lock = threading.Lock()
+        self._turns: dict[asyncio.AbstractEventLoop, list] = {}  # items of this turn of each loop
         #: commits made and items written (for tests and benchmarks)
         self.commits = 0
         self.items = 0
@@ -73,59 +78,130 @@ class GroupCommitter:
 
     async def write(self, kind: Kind, item: Any) -> Any:
         """Queue one item and wait (without blocking the event loop) for its committed result.
-        The writer wakes each event loop once per group, not once per item."""
+        The items of one turn of the event loop reach the writer together (one wake-up of
+        the writer thread per turn, not per item), and the writer wakes each event loop once
+        per group."""
         if self._thread is None and self._autostart:
             self.start()
-        fut = asyncio.get_running_loop().create_future()
-        self._queue.put((kind, item, fut))
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        turn = self._turns.get(loop)
+        if turn is None:
+            turn = self._turns[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        turn.append((kind, item, fut))
         return await fut
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._queue.put(self._turns.pop(loop))
 
     def write_sync(self, kind: Kind, item: Any) -> Any:
         return self.submit(kind, item).result()
 
     # -- the writer --------------------------------------------------------------------------------
-    def _run(self) -> None:
-        stop = False
-        while not stop:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch = [first]
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is _STOP:
-                    stop = True
-                    break
-                batch.append(nxt)
+    def _take(self, held: list, wait: bool) -> tuple[list, list, bool]:
+        """(the next group, items held back beyond max_batch, whether _STOP was seen)."""
+        stopping = False
+        if not held:
             try:
-                self._write(batch)
+                first = self._queue.get() if wait else self._queue.get_nowait()
+            except queue.Empty:
+                return [], [], False
+            if first is _STOP:
+                return [], [], True
+            held = first if isinstance(first, list) else [first]
+        while len(held) < self.max_batch:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is _STOP:
+                stopping = True
+                break
+            if isinstance(nxt, list):  # the items of one turn of an event loop
+                held.extend(nxt)
+            else:
+                held.append(nxt)
+        return held[:self.max_batch], held[self.max_batch:], stopping
+
+    def _run(self) -> None:
+        """Write group after group. When the next group is waiting as a commit returns, its
+        writes run first (uncommitted) and the committed answers are sent after them. The
+        driver lets go of the GIL at every statement step and must get it back, which waits
+        while the event loop runs; sent first, the answers make the event loop busiest (a
+        whole group's requests woken and answered) exactly while the next group's statements
+        need the GIL. In this order those statements meet an event loop that is waiting for
+        the answers, and the next commit's wait on the disk overlaps the loop's work on them.
+        No answer is sent before the commit that holds it; the answers wait for the next
+        group's writes (a lock held by another process would delay them, durable already)."""
+        held: list = []
+        stopping = False
+        answered: list | None = None  # answers of the last commit, not sent yet
+        while True:
+            batch: list = []
+            if not stopping:
+                batch, held, stopping = self._take(held, wait=answered is None)
+            elif held:
+                batch, held = held[:self.max_batch], held[self.max_batch:]
+            staged = None
+            try:
+                staged = self._stage(batch) if batch else None
+                if answered is not None:
+                    _resolve(answered)
+                    answered = None
+                if batch:
+                    answered, staged = self._finish(batch, staged), None
             except BaseException as e:  # never leave a caller waiting
                 log.exception("group commit failed")
-                _resolve([(fut, e) for _, _, fut in batch])
+                if staged is not None:
+                    staged[0].close()  # rolls back
+                _resolve([*(answered or ()), *((fut, e) for _, _, fut in batch)])
+                answered = None
+            if not batch and not held and stopping:
+                if answered is not None:
+                    _resolve(answered)
+                return
 
-    def _write(self, batch: list[tuple[Kind, Any, Future]]) -> None:
+    def _stage(self, batch: list[tuple[Kind, Any, Future]]):
+        """Run the group's writes in a new transaction: (connection, transaction, answers), or
+        None when a kind raised (the transaction is rolled back)."""
         groups: dict[Kind, list[tuple[Any, Future]]] = {}
         for kind, item, fut in batch:
             groups.setdefault(kind, []).append((item, fut))
-        answers: list[tuple[Future, Any]] = []
+        conn = self.engine.connect()
         try:
-            with self.engine.begin() as conn:
-                for kind, pairs in groups.items():
-                    results = kind(conn, [item for item, _ in pairs])
-                    if len(results) != len(pairs):
-                        raise RuntimeError(f"{kind.__name__} answered {len(results)} of {len(pairs)} items")
-                    answers.extend((fut, res) for (_, fut), res in zip(pairs, results))
+            trans = conn.begin()
+            answers: list[tuple[Future, Any]] = []
+            for kind, pairs in groups.items():
+                results = kind(conn, [item for item, _ in pairs])
+                if len(results) != len(pairs):
+                    raise RuntimeError(f"{kind.__name__} answered {len(results)} of {len(pairs)} items")
+                answers.extend((fut, res) for (_, fut), res in zip(pairs, results))
         except Exception:
-            log.info("group of %d rolled back; writing its items one by one", len(batch))
-            for kind, item, fut in batch:
-                self._write_alone(kind, item, fut)
-            return
-        self.commits += 1
-        self.items += len(batch)
-        _resolve(answers)  # only now: the commit holds every write of the group
+            conn.close()  # rolls back
+            return None
+        return conn, trans, answers
+
+    def _finish(self, batch: list[tuple[Kind, Any, Future]], staged) -> list | None:
+        """Commit a staged group and return its answers (to be sent now: the commit holds
+        every write of the group); a group whose writes or commit failed is written item by
+        item instead (each answered after its own commit) and None returned."""
+        if staged is not None:
+            conn, trans, answers = staged
+            try:
+                trans.commit()
+            except Exception:
+                answers = None
+            finally:
+                conn.close()
+            if answers is not None:
+                self.commits += 1
+                self.items += len(batch)
+                return answers
+        log.info("group of %d rolled back; writing its items one by one", len(batch))
+        for kind, item, fut in batch:
+            self._write_alone(kind, item, fut)
+        return None
 
     def _write_alone(self, kind: Kind, item: Any, fut: Future) -> None:
         """One item in its own transaction; a kind may name its own single-item path

@@ -4,21 +4,24 @@ the stored response (also when the first copy is earlier in the same group), wit
 payload it is a conflict; a second completed response on one invitation is a conflict; an
 unknown wave or invitation is not found; a wave that is not open refuses.
 
-The lookups are one query per group (idempotency keys, waves, invitations), the rows one
-multi-row INSERT ... RETURNING, the invitations one executemany UPDATE. The database's unique
-keys still guard against writers in other processes: if one fires, the group commit writes
-each item again alone through Store.submit."""
+The lookups are one query per group (on SQLite one statement for the idempotency keys, the
+waves and the largest id; invitations apart, when tokens are sent), the rows one multi-row
+INSERT (on SQLite without RETURNING, see _fast.insert_statement_ids), the invitations one
+executemany UPDATE. The database's unique keys still guard against writers in other
+processes: if one fires, the group commit writes each item again alone through Store.submit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Sequence
 
+import msgspec
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
+from .db import json_text
 from .models import MODES, Invitation, Response
-from ._fast import insert_returning_ids, select_in
+from ._fast import insert_statement_ids, select_in
 from .store import Conflict, NotFound, Store, StoredResponse, _now, hash_token, payload_digest
 
 __all__ = ["SubmissionItem", "submission_item", "submissions_kind"]
@@ -76,18 +79,49 @@ def _stored_keys(conn: Connection, keys: set[str]) -> dict[str, Any]:
         return {}
     found = [k for (k,) in select_in(conn, "SELECT idempotency_key FROM response WHERE idempotency_key IN ({in})",
                                      sorted(keys))]
+    return _stored_rows(conn, found)
+
+
+def _stored_rows(conn: Connection, found: Sequence[str]) -> dict[str, Any]:
     if not found:
         return {}
     return {r.idempotency_key: r for r in conn.execute(select(_RESPONSE).where(
         _RESPONSE.c.idempotency_key.in_(found)))}
 
 
+#: SQLite: the group's lookups as one statement of constant text (so the driver keeps it
+#: prepared) giving one row: the idempotency keys stored already, the waves, the largest
+#: response id (for _fast.insert_statement_ids). The sqlite3 module lets go of the GIL around
+#: every prepare and step and then waits for it while the event loop runs: three queries with
+#: a row each cost the writer about six such waits, this one two.
+_SQLITE_LOOKUP = (
+    "SELECT (SELECT json_group_array(idempotency_key) FROM response"
+    " WHERE idempotency_key IN (SELECT value FROM json_each(?))),"
+    " (SELECT json_group_array(json_array(id, status, questionnaire_version_id)) FROM wave"
+    " WHERE id IN (SELECT value FROM json_each(?))),"
+    " (SELECT max(id) FROM response)")
+
+
+def _lookups(conn: Connection, items: Sequence[SubmissionItem]) -> tuple[dict[str, Any], dict[str, _WaveRow], int | None]:
+    """(stored responses by idempotency key, waves by id, the largest response id or None)."""
+    keys = sorted({i.idempotency_key for i in items if i.idempotency_key is not None})
+    wave_ids = sorted({i.wave_id for i in items})
+    if conn.dialect.name != "sqlite":
+        return (_stored_keys(conn, set(keys)), {w[0]: _WaveRow(*w) for w in select_in(
+            conn, "SELECT id, status, questionnaire_version_id FROM wave WHERE id IN ({in})", wave_ids)}, None)
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        found, waves, top = cur.execute(_SQLITE_LOOKUP, (json_text(keys), json_text(wave_ids))).fetchone()
+    finally:
+        cur.close()
+    return (_stored_rows(conn, msgspec.json.decode(found)),
+            {w[0]: _WaveRow(*w) for w in msgspec.json.decode(waves)}, top or 0)
+
+
 def write_submissions(conn: Connection, items: Sequence[SubmissionItem]) -> list[Any]:
     out: list[Any] = [None] * len(items)
-    old = _stored_keys(conn, {i.idempotency_key for i in items if i.idempotency_key is not None})
-    waves = {w[0]: _WaveRow(*w) for w in select_in(
-        conn, "SELECT id, status, questionnaire_version_id FROM wave WHERE id IN ({in})",
-        sorted({i.wave_id for i in items}))}
+    old, waves, top = _lookups(conn, items)
+    now = _now()  # the group's rows are committed together
     hashes = {i.token_hash for i in items if i.token_hash is not None}
     invitations = {v.token_hash: v for v in conn.execute(select(
         Invitation.id, Invitation.wave_id, Invitation.token_hash, Invitation.stratum, Invitation.community,
@@ -119,7 +153,6 @@ def write_submissions(conn: Connection, items: Sequence[SubmissionItem]) -> list
         if w.status != "open":
             out[k] = Conflict(f"wave '{i.wave_id}' is {w.status}, not open")
             continue
-        now = _now()
         inv = None
         attrs = i.attributes
         if i.token_hash is not None:
@@ -143,7 +176,7 @@ def write_submissions(conn: Connection, items: Sequence[SubmissionItem]) -> list
                      "idempotency_key": key, "payload_sha256": i.digest,
                      "submitted_at": now if i.complete else None, "entered_by": i.entered_by, "created_at": now})
     if rows:
-        ids = insert_returning_ids(conn, _RESPONSE, rows)
+        ids = insert_statement_ids(conn, _RESPONSE, rows, before=top)
         for k, rid, row in zip(row_of, ids, rows):
             out[k] = StoredResponse(rid, row["wave_id"], row["questionnaire_version_id"], row["invitation_id"],
                                     row["status"], row["mode"], dict(row["attributes"]), dict(row["answers"]),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import gc
 import os
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
-from litestar import Litestar, Request, get, post
+from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -36,6 +35,8 @@ from ..storage.submissions import submission_item
 from ..storage.transactions import add_transactions
 from . import contract, errors, security
 from .answers import AnswerChecker
+from .heap import settle_heap, unsettle_heap
+from .security import api_get, api_post
 from .pages import WaveLimits, WaveQuotas, survey_pages
 from .leaders import leader_pages
 from .rating_pages import rating_page_routes
@@ -149,20 +150,6 @@ def _plain_metrics(res: dict) -> dict:
     return out
 
 
-def _freeze_startup_heap() -> None:
-    """Move the objects made at startup (modules, the app, the policy) out of the cyclic
-    garbage collector's reach: a full collection then walks only what requests made since,
-    not the whole heap of every import (a batch of 1,000 ratings allocates enough objects to
-    trigger full collections, which took more time than decoding the batch). Undone at
-    shutdown, so that a process that makes many apps (the tests) can free the old ones."""
-    gc.collect()
-    gc.freeze()
-
-
-def _thaw_heap() -> None:
-    gc.unfreeze()
-
-
 def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None, secret: bytes | None = None,
                reports: str | os.PathLike | None = None) -> Litestar:
     cal = calendar or national_calendar()
@@ -192,20 +179,23 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                 raise NotAuthorizedException()
             if role not in ROUTE_ROLES[route]:
                 raise PermissionDeniedException(detail=f"a {role} key may not call {route}")
-            connection.state.role, connection.state.actor = role, key[:10]
+            # the dict that connection.state wraps (a State, with its own lock, is made per access)
+            state = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
+            state["role"], state["actor"] = role, key[:10]
         return [guard]
 
     def role_of(request: Request, route: str) -> tuple[str, str]:
-        return request.state.role, request.state.actor
+        state = request.scope["state"]  # type: ignore[typeddict-item]
+        return state["role"], state["actor"]
 
-    @post("/api/v1/questionnaires", status_code=201, guards=allow("POST /api/v1/questionnaires"))
+    @api_post("/api/v1/questionnaires", status_code=201, guards=allow("POST /api/v1/questionnaires"))
     async def publish(request: Request) -> dict:
         _, actor = role_of(request, "POST /api/v1/questionnaires")
         text = (await request.body()).decode("utf-8")
         loads(text, path="upload.yaml", expect="questionnaire")  # 422 with every diagnostic
         return {"questionnaire_version_id": store.publish_questionnaire(text, actor=actor)}
 
-    @post("/api/v1/waves", status_code=201, guards=allow("POST /api/v1/waves"))
+    @api_post("/api/v1/waves", status_code=201, guards=allow("POST /api/v1/waves"))
     async def create_wave(request: Request, data: JSONBody[WaveIn]) -> dict:
         _, actor = role_of(request, "POST /api/v1/waves")
         store.create_wave(data.id, data.questionnaire_version_id, title=data.title, plan_source=data.plan_source,
@@ -213,24 +203,24 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                           limits=msgspec.to_builtins(data.limits) if data.limits else None, actor=actor)
         return store.wave(data.id)
 
-    @post("/api/v1/waves/{wave_id:str}/open", status_code=200, guards=allow("POST /api/v1/waves/{wave_id}/open"))
+    @api_post("/api/v1/waves/{wave_id:str}/open", status_code=200, guards=allow("POST /api/v1/waves/{wave_id}/open"))
     async def open_wave(request: Request, wave_id: FromPath[str]) -> dict:
         _, actor = role_of(request, "POST /api/v1/waves/{wave_id}/open")
         store.set_wave_status(wave_id, "open", actor=actor)
         return store.wave(wave_id)
 
-    @post("/api/v1/waves/{wave_id:str}/close", status_code=200, guards=allow("POST /api/v1/waves/{wave_id}/close"))
+    @api_post("/api/v1/waves/{wave_id:str}/close", status_code=200, guards=allow("POST /api/v1/waves/{wave_id}/close"))
     async def close_wave(request: Request, wave_id: FromPath[str]) -> dict:
         _, actor = role_of(request, "POST /api/v1/waves/{wave_id}/close")
         store.set_wave_status(wave_id, "closed", actor=actor)
         return store.wave(wave_id)
 
-    @post("/api/v1/waves/{wave_id:str}/invitations", status_code=201, guards=allow("POST /api/v1/waves/{wave_id}/invitations"))
+    @api_post("/api/v1/waves/{wave_id:str}/invitations", status_code=201, guards=allow("POST /api/v1/waves/{wave_id}/invitations"))
     async def invite(request: Request, wave_id: FromPath[str], data: JSONBody[InvitationsIn]) -> dict:
         _, actor = role_of(request, "POST /api/v1/waves/{wave_id}/invitations")
         return {"tokens": store.create_invitations(wave_id, [msgspec.to_builtins(p) for p in data.people], actor=actor)}
 
-    @post("/api/v1/waves/{wave_id:str}/responses", status_code=201, guards=allow("POST /api/v1/waves/{wave_id}/responses"))
+    @api_post("/api/v1/waves/{wave_id:str}/responses", status_code=201, guards=allow("POST /api/v1/waves/{wave_id}/responses"))
     async def submit(request: Request, wave_id: FromPath[str], data: JSONBody[SubmissionIn],
                      idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=128,
                                                                             pattern=r"^[\x21-\x7e]+$")] = None) -> dict:
@@ -242,7 +232,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                                                 idempotency_key=idempotency_key, entered_by=actor))
         return {"id": r.id, "status": r.status}
 
-    @get("/api/v1/waves/{wave_id:str}/responses", guards=allow("GET /api/v1/waves/{wave_id}/responses"))
+    @api_get("/api/v1/waves/{wave_id:str}/responses", guards=allow("GET /api/v1/waves/{wave_id}/responses"))
     async def list_responses(request: Request, wave_id: FromPath[str], limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
                              after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0) -> dict:
         role_of(request, "GET /api/v1/waves/{wave_id}/responses")
@@ -255,14 +245,14 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                 break
         return {"responses": rows, "next_after": rows[-1]["id"] if rows else None}
 
-    @post("/api/v1/ratings", status_code=201, guards=allow("POST /api/v1/ratings"))
+    @api_post("/api/v1/ratings", status_code=201, guards=allow("POST /api/v1/ratings"))
     async def rate(request: Request, data: JSONBody[RatingIn]) -> dict:
         role_of(request, "POST /api/v1/ratings")
         probe = accept_rating(data, policy, cal, secret=key_secret)  # 422 before the writer; 429 and 409 in it
         rid, case = await writes.rate(data, probe)
         return {"rating_id": rid, "case_id": case, "level": probe.level, "bucket": probe.bucket}
 
-    @post("/api/v1/ratings/batch", status_code=200, guards=allow("POST /api/v1/ratings/batch"))
+    @api_post("/api/v1/ratings/batch", status_code=200, guards=allow("POST /api/v1/ratings/batch"))
     async def rate_batch(request: Request, data: JSONBody[list[RatingIn]]) -> dict:
         if len(data) > 1000:
             raise HTTPException(status_code=413, detail="at most 1,000 ratings per batch")
@@ -283,7 +273,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                           else {"index": k, "status": 409, "detail": reason})
         return {"results": results, "stored": sum(r.get("status") == 201 for r in results)}
 
-    @post("/api/v1/transactions", status_code=200, guards=allow("POST /api/v1/transactions"))
+    @api_post("/api/v1/transactions", status_code=200, guards=allow("POST /api/v1/transactions"))
     async def report_transactions(request: Request) -> dict:
         """Body: a JSON list of TransactionIn (decoded here so that a bad field is named by its
         path, e.g. `$[3].region_code`, in a 422)."""
@@ -303,7 +293,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                              "reported before"} for k, i in enumerate(ids)],
                 "stored": sum(i is not None for i in ids)}
 
-    @get("/api/v1/metrics", guards=allow("GET /api/v1/metrics"))
+    @api_get("/api/v1/metrics", guards=allow("GET /api/v1/metrics"))
     async def metrics(request: Request, start: FromQuery[dt.date], end: FromQuery[dt.date],
                       by: FromQuery[Literal[GROUPS] | None] = None,  # type: ignore[valid-type]
                       min_count: Annotated[int, QueryParameter(ge=0)] = 0) -> dict:
@@ -313,14 +303,14 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                              min_count=min_count)
         return {"by": by, "start": start.isoformat(), "end": end.isoformat(), "groups": _plain_metrics(res)}
 
-    @get("/api/v1/cases/{case_id:int}", guards=allow("GET /api/v1/cases/{case_id}"))
+    @api_get("/api/v1/cases/{case_id:int}", guards=allow("GET /api/v1/cases/{case_id}"))
     async def get_case(request: Request, case_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)]) -> dict:
         role_of(request, "GET /api/v1/cases/{case_id}")
         c = load_case(store, case_id)
         return {"id": case_id, "state": c.state, "handler": c.handler, "version": c.version,
                 "due": {k: v.isoformat() for k, v in c.due.items()}, "reopens": c.reopens}
 
-    @post("/api/v1/cases/{case_id:int}/actions", status_code=200, guards=allow("POST /api/v1/cases/{case_id}/actions"))
+    @api_post("/api/v1/cases/{case_id:int}/actions", status_code=200, guards=allow("POST /api/v1/cases/{case_id}/actions"))
     async def act(request: Request, case_id: Annotated[int, PathParameter(ge=1, le=MAX_ID)], data: JSONBody[CaseActionIn],
                   x_user: Annotated[str | None, HeaderParameter(name="X-User", min_length=1, max_length=128,
                                                                 pattern=r"^[^\x00-\x1f]+$")] = None) -> dict:
@@ -339,7 +329,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
         exception_handlers={Exception: errors.handle},
         openapi_config=OpenAPIConfig(title="manyi API", version="1"),
         on_app_init=[contract.document, security.protect],
-        on_startup=[_freeze_startup_heap, writes.start], on_shutdown=[writes.stop, _thaw_heap],
+        on_startup=[settle_heap, writes.start], on_shutdown=[writes.stop, unsettle_heap],
         state=State({"writes": writes}),
     )
     document_downloads(app)
