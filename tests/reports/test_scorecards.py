@@ -95,7 +95,7 @@ def test_one_pdf_made_in_parts_on_two_processes_keeps_the_cards_in_order(wave, t
     n = len(batch.scorecards)
     assert n > 8 and seen[-1] == (n, n) and [d for d, _ in seen] == sorted(d for d, _ in seen)
     pages = pdftotext(out).split("\f")
-    assert [next(c.unit for c in batch.scorecards if f"社区满意度评分卡：{c.unit}" in p) for p in pages[:n]] == \
+    assert [next(c.unit for c in batch.scorecards if f"社区满意度评分卡：{c.label}\n" in p) for p in pages[:n]] == \
         [c.unit for c in batch.scorecards]
     reader = pypdf.PdfReader(out)
     assert reader.metadata.title == batch.title
