@@ -157,17 +157,29 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
     writes = Writes(store, policy, cal, secret=key_secret)
     checker = AnswerChecker(store)
     roles: dict[str, tuple[str | None, float]] = {}  # key -> (role, checked at): revocations apply within KEY_TTL
+    lookups: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task] = {}  # one lookup of a key at a time
 
-    async def key_role(key: str) -> str | None:
+    async def look_up(key: str) -> str | None:
         now = time.monotonic()
-        hit = roles.get(key)
-        if hit is not None and now - hit[1] < KEY_TTL:
-            return hit[0]
-        role = await asyncio.to_thread(store.api_key_role, key)
+        try:
+            role = await asyncio.to_thread(store.api_key_role, key)
+        finally:
+            lookups.pop((asyncio.get_running_loop(), key), None)
         if len(roles) > 10_000:
             roles.clear()
         roles[key] = (role, now)
         return role
+
+    async def key_role(key: str) -> str | None:
+        hit = roles.get(key)
+        if hit is not None and time.monotonic() - hit[1] < KEY_TTL:
+            return hit[0]
+        # the requests that find the entry expired together wait for one lookup (not one each)
+        loop = asyncio.get_running_loop()
+        task = lookups.get((loop, key))
+        if task is None:
+            task = lookups[(loop, key)] = loop.create_task(look_up(key))
+        return await asyncio.shield(task)
 
     def allow(route: str):
         """Guard: a valid key whose role the route admits (checked before the body is read)."""

@@ -243,3 +243,37 @@ def test_keys_command_creates_a_working_key_and_revokes_it(tmp_path, capsys):
     assert main(["keys", "revoke", "--key", key, "--database", db]) == 0
     assert store.api_key_role(key) is None
     store.engine.dispose()
+
+
+def test_a_key_revoked_while_the_service_runs_stops_working_within_the_ttl(env, monkeypatch):
+    import time
+
+    import engine.web.app as web_app
+    client, store, _ = env
+    monkeypatch.setattr(web_app, "KEY_TTL", 0.2)
+    key = store.create_api_key("evaluator")
+    assert client.get("/api/v1/waves/none/responses", headers=auth(key)).status_code == 200
+    store.revoke_api_key(key)
+    time.sleep(0.3)
+    assert client.get("/api/v1/waves/none/responses", headers=auth(key)).status_code == 401
+
+
+def test_requests_that_find_a_key_unchecked_wait_for_one_lookup(env, monkeypatch):
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, store, _ = env
+    key = store.create_api_key("evaluator")
+    calls: list[str] = []
+    real = store.api_key_role
+
+    def counted(k: str):
+        calls.append(k)
+        time.sleep(0.2)  # a slow lookup: the other requests arrive while it runs
+        return real(k)
+
+    monkeypatch.setattr(store, "api_key_role", counted)
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: client.get("/api/v1/waves/none/responses", headers=auth(key)).status_code,
+                              range(8)))
+    assert codes == [200] * 8 and calls == [key]
