@@ -147,7 +147,7 @@ def bench_scorecards(tmp: Path, workers: int, one_process: bool, other_forms: bo
         t0 = time.perf_counter()
         data = read_csv(str(path), q, plan)
         t1 = time.perf_counter()
-        batch = scorecards(results, q, plan, data=weighted_data(plan, q, data, base_dir=PLAN.parent))
+        batch = scorecards(results, q, plan, data=weighted_data(plan, q, data, base_dir=PLAN.parent), base_dir=PLAN.parent)
         if len(batch.scorecards) < 1000:
             raise SystemExit(f"only {len(batch.scorecards)} communities above the minimum n; raise n")
         return dataclasses.replace(batch, scorecards=batch.scorecards[:1000]), t1 - t0, time.perf_counter() - t1
