@@ -36,16 +36,12 @@ POLICY = ROOT / "questionnaires" / "policies" / "national.yaml"
 def answers() -> dict:
     """A complete answer set of the shipped questionnaire that its checks accept (a simulated
     respondent, with a comment): every request is checked as a real one is."""
-    from engine.analysis.simulate import simulate
-    from engine.io.importer import check_answers, layout_of
+    from engine.analysis.simulate import answer_sets
+    from engine.io.importer import check_answers
     from engine.loader import load_questionnaire
 
     q = load_questionnaire(ROOT / "questionnaires" / "community_satisfaction.yaml")
-    layout = layout_of(q)
-    header, rows = simulate(q, n=1, seed=11)
-    sent = {k: (v.split(";") if layout.by_id[k].kind == "multi" else v) for k, v in zip(header, rows[0])
-            if k in layout.by_id and not layout.by_id[k].is_attribute and v != ""}
-    sent["q_suggestions"] = "希望增加老年食堂的供餐时段，小区停车再规范一些。"
+    sent = {**answer_sets(q, seed=11)[0], "q_suggestions": "希望增加老年食堂的供餐时段，小区停车再规范一些。"}
     problems, typed, _ = check_answers(q, sent, {"community": "330102001001"})
     if problems:
         raise SystemExit(f"the bench's answers are not accepted: {problems[:3]}")

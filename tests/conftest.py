@@ -42,19 +42,8 @@ def valid_answers(seed: int = 0, **override) -> dict:
     and stores unchanged (values typed as stored: codes, numbers, lists): a simulated
     respondent (`seed`), with `override` applied."""
     if seed not in _VALID:
-        from engine.analysis.simulate import simulate
-        from engine.io.importer import check_answers, layout_of
+        from engine.analysis.simulate import answer_sets
         from engine.loader import load_questionnaire
 
-        q = load_questionnaire(QUESTIONNAIRES / "community_satisfaction.yaml")
-        layout = layout_of(q)
-        header, rows = simulate(q, n=1, seed=seed)
-        sent = {}
-        for k, v in zip(header, rows[0]):
-            col = layout.by_id.get(k)
-            if col is not None and not col.is_attribute and v != "":
-                sent[k] = v.split(";") if col.kind == "multi" else v
-        problems, typed, _ = check_answers(q, sent, {})
-        assert not problems, problems
-        _VALID[seed] = typed
+        _VALID[seed] = answer_sets(load_questionnaire(QUESTIONNAIRES / "community_satisfaction.yaml"), seed=seed)[0]
     return {**_VALID[seed], **override}

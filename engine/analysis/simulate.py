@@ -15,7 +15,7 @@ from ..schema import (
     ScaleQuestion, SingleQuestion, TextQuestion,
 )
 
-__all__ = ["simulate", "write_csv", "region_names", "write_units"]
+__all__ = ["simulate", "write_csv", "region_names", "write_units", "answer_sets"]
 
 
 def _regions(rng: np.random.Generator, districts: int, streets: int, communities: int) -> list[tuple[str, str, str]]:
@@ -226,3 +226,25 @@ def write_csv(path: str | Path, header: list[str], rows: list[list[str]]) -> Non
         w = csv.writer(f)
         w.writerow(header)
         w.writerows(rows)
+
+
+def answer_sets(q: Questionnaire, *, n: int = 1, seed: int = 1) -> list[dict]:
+    """Simulated respondents' answers as JSON an API client sends (codes, numbers, lists of
+    codes), typed as they are stored; each one passes the questionnaire's checks."""
+    from ..io.importer import check_answers, layout_of
+
+    layout = layout_of(q)
+    header, rows = simulate(q, n=n, seed=seed)
+    out = []
+    for row in rows:
+        sent = {}
+        for k, v in zip(header, row):
+            col = layout.by_id.get(k)
+            if col is not None and not col.is_attribute and v != "":
+                sent[k] = v.split(";") if col.kind == "multi" else v
+        problems, typed, _ = check_answers(q, sent, {})
+        if problems:
+            raise AssertionError(f"a simulated row fails the checks: {problems[:3]}")
+        out.append(typed)
+    return out
+

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.analysis.simulate import simulate
-from engine.io.importer import check_answers, layout_of
+from engine.analysis.simulate import answer_sets
+from engine.io.importer import check_answers
 from engine.loader import load_questionnaire
 from tests.conftest import QUESTIONNAIRES
 
@@ -17,15 +17,7 @@ ATTRS = {"district": "330102", "street": "330102001", "community": "330102001001
 
 def _valid(seed: int = 3) -> dict:
     """A complete answer set from a simulated row (simulated rows pass the checks)."""
-    header, rows = simulate(Q, n=1, seed=seed)
-    layout = layout_of(Q)
-    out = {}
-    for k, v in zip(header, rows[0]):
-        col = layout.by_id.get(k)
-        if col is None or col.is_attribute or v == "":
-            continue
-        out[k] = v.split(";") if col.kind == "multi" else v
-    return out
+    return answer_sets(Q, seed=seed)[0]
 
 
 def _problems(answers, complete=True):
