@@ -34,7 +34,7 @@ from .errors import ExpressionError
 
 __all__ = [
     "Expr", "Literal", "Name", "This", "ListExpr", "Unary", "Binary", "Call", "FUNCTIONS",
-    "parse", "evaluate", "names", "walk", "MAX_LENGTH",
+    "parse", "evaluate", "compile_expr", "compile_condition", "names", "walk", "MAX_LENGTH",
 ]
 
 MAX_LENGTH = 4000
@@ -523,7 +523,61 @@ def evaluate(expr: Expr, env: Mapping[str, Any], *, this: Any = None) -> Any:
     return _arith(op, a, b)
 
 
+def compile_expr(expr: Expr) -> Callable[[Mapping[str, Any], Any], Any]:
+    """A parsed expression as a function f(env, this) with the value evaluate() gives: the
+    tree is walked once here, not at every evaluation (conditions are evaluated for every
+    question of every submission)."""
+    if isinstance(expr, Literal):
+        value = expr.value
+        return lambda env, this: value
+    if isinstance(expr, Name):
+        name = expr.id
+        return lambda env, this: env.get(name)
+    if isinstance(expr, This):
+        return lambda env, this: this
+    if isinstance(expr, ListExpr):
+        items = [compile_expr(i) for i in expr.items]
+        return lambda env, this: [f(env, this) for f in items]
+    if isinstance(expr, Call):
+        node = expr
+        return lambda env, this: _call(node, env, this)
+    if isinstance(expr, Unary):
+        operand = compile_expr(expr.operand)
+        if expr.op == "not":
+            return lambda env, this: not _truthy(operand(env, this))
+
+        def negate(env: Mapping[str, Any], this: Any) -> Any:
+            n = _num(operand(env, this))
+            return None if n is None else -n
+        return negate
+    op, left, right = expr.op, compile_expr(expr.left), compile_expr(expr.right)
+    if op == "and":
+        return lambda env, this: _truthy(left(env, this)) and _truthy(right(env, this))
+    if op == "or":
+        return lambda env, this: _truthy(left(env, this)) or _truthy(right(env, this))
+    if op == "==":
+        return lambda env, this: _equal(left(env, this), right(env, this))
+    if op == "!=":
+        return lambda env, this: not _equal(left(env, this), right(env, this))
+    if op in ("<", "<=", ">", ">="):
+        return lambda env, this: _order(op, left(env, this), right(env, this))
+    if op in ("in", "not in"):
+        def member(env: Mapping[str, Any], this: Any) -> bool:
+            a, b = left(env, this), right(env, this)
+            if a is None:
+                found = False
+            elif isinstance(b, (list, tuple)):
+                found = any(_equal(a, x) for x in b)
+            elif isinstance(b, str) and isinstance(a, str):
+                found = a in b
+            else:
+                found = False
+            return found if op == "in" else not found
+        return member
+    return lambda env, this: _arith(op, left(env, this), right(env, this))
+
+
 def compile_condition(text: str) -> Callable[[Mapping[str, Any]], bool]:
     """Parse once; return a predicate over answers (for `show_if`)."""
-    tree = parse(text)
-    return lambda env, _t=tree: _truthy(evaluate(_t, env))
+    f = compile_expr(parse(text))
+    return lambda env: _truthy(f(env, None))

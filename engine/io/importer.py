@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..diagnostics import did_you_mean
-from ..expressions import compile_condition, evaluate, names, parse
+from ..expressions import compile_condition, compile_expr, evaluate, names, parse
 from ..schema import CalculateQuestion, MultiQuestion, Questionnaire
 from ..storage import Store
 from ..storage.paper import PaperRow, insert_paper_rows, record_audit
@@ -31,7 +31,7 @@ from .report import ImportReport, ImportResult, Problem
 from .tables import TableError, open_table
 
 __all__ = ["Problem", "ImportReport", "ImportResult", "check_file", "import_valid", "Progress", "check_answers",
-           "layout_of"]
+           "accept_answers", "layout_of"]
 
 #: progress(rows read, fraction of the file read)
 Progress = Callable[[int, float], None]
@@ -394,6 +394,7 @@ def import_valid(store: Store, wave_id: str, path: str | Path, q: Questionnaire,
 # ---- one submission through the API -------------------------------------------------------------
 
 _LAYOUTS: dict[int, tuple[Questionnaire, _Layout]] = {}
+_CHOICE_KINDS = frozenset({"single", "scale", "matrix_item", "nps", "attribute"})
 
 
 def layout_of(q: Questionnaire) -> _Layout:
@@ -458,3 +459,118 @@ def check_answers(q: Questionnaire, answers: dict[str, Any], attributes: dict[st
     if not complete:
         found = [p for p in found if p.code != "C006"]
     return found, typed, {**attributes, **attrs}
+
+
+class _Step:
+    """One column as accept_answers walks it: what it needs, looked up once."""
+
+    __slots__ = ("col", "id", "attribute", "lookup", "conds", "required", "multi", "constraint", "derived")
+
+    def __init__(self, layout: _Layout, col: Column):
+        self.col, self.id, self.attribute = col, col.id, col.is_attribute
+        self.lookup = layout.lookup.get(col.id) if col.kind in _CHOICE_KINDS else None
+        texts = (col.section_show_if, getattr(col.question, "show_if", None), col.item_show_if)
+        self.conds = tuple(layout.conds[t] for t in texts if t)
+        self.required = col.required
+        q = col.question
+        self.multi = q if isinstance(q, MultiQuestion) and col.kind != "matrix_item" else None
+        self.constraint = compile_expr(layout.trees[q.constraint]) if (
+            q is not None and col.kind != "matrix_item" and getattr(q, "constraint", None)) else None
+        self.derived = layout.derived.get(col.id)
+
+
+def _fast_steps(layout: _Layout) -> tuple[frozenset[str], list]:
+    got = getattr(layout, "_fast", None)
+    if got is None:
+        answer_ids = frozenset(c.id for c in layout.columns if not c.is_attribute and c.id not in RECORD_FIELDS)
+        steps = [(s[0], compile_expr(s[1])) if isinstance(s, tuple) else _Step(layout, s) for s in layout.steps]
+        got = layout._fast = (answer_ids, steps)  # type: ignore[attr-defined]
+    return got
+
+
+def _typed(layout: _Layout, step: _Step, value: Any) -> tuple[bool, Any]:
+    """(ok, typed value or None for no answer) of one JSON value, as check_answers types it."""
+    if type(value) is str:
+        text = value
+    else:
+        if isinstance(value, list) and step.col.kind != "multi":
+            return False, None
+        text = _cell(value)
+        if text is None:
+            return False, None
+    if text == "":
+        return True, None
+    if step.lookup is not None:
+        code = step.lookup.get(text)
+        if code is not None:
+            return True, code
+    typed, err = _parse_cell(layout, step.col, text)
+    return err is None, typed
+
+
+def accept_answers(q: Questionnaire, answers: dict[str, Any], attributes: dict[str, Any], *,
+                   complete: bool = True) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """check_answers' verdict on a submission it accepts, found without its bookkeeping:
+    (answers, attributes) typed exactly as check_answers returns them, or None at the first
+    thing it would report (then call check_answers for the problems). The API checks every
+    submission this way (tests/engine/test_api_answers.py compares the two on mutated
+    answer sets)."""
+    layout = layout_of(q)
+    answer_ids, steps = _fast_steps(layout)
+    for key in answers:
+        if key not in answer_ids:
+            return None
+    env: dict[str, Any] = {}
+    typed: dict[str, Any] = {}
+    attrs: dict[str, Any] = {}
+    for step in steps:
+        if type(step) is tuple:  # a computed value
+            env[step[0]] = step[1](env, None)
+            continue
+        sid = step.id
+        if step.attribute:
+            raw = attributes.get(sid)
+            value = None
+            if raw is not None:
+                ok, value = _typed(layout, step, raw)
+                if not ok:
+                    return None
+                if value is not None:
+                    attrs[sid] = value
+            env[sid] = value
+            continue
+        if sid in answers:
+            raw = answers[sid]
+            lookup = step.lookup
+            value = lookup.get(raw) if lookup is not None and type(raw) is str else None
+            if value is None:  # not a code or label as sent: the general way
+                ok, value = _typed(layout, step, raw)
+                if not ok:
+                    return None
+        else:
+            value = None
+        shown = True
+        for cond in step.conds:
+            if not cond(env):
+                shown = False
+                break
+        empty = value is None or value == []
+        if not shown:
+            if value is not None:
+                return None
+        elif empty:
+            if step.required and complete:
+                return None
+        else:
+            m = step.multi
+            if m is not None and (len(value) < m.min_selected or
+                                  (m.max_selected is not None and len(value) > m.max_selected)):
+                return None
+            if step.constraint is not None and step.constraint(env, value) is not True:
+                return None
+        env[sid] = value
+        if step.derived is not None:
+            env[step.derived] = value
+        if not empty:
+            typed[sid] = value
+    return typed, {**attributes, **attrs}

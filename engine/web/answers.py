@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..io.importer import Problem, check_answers
+from ..io.importer import Problem, accept_answers, check_answers
 from ..loader import loads
 from ..schema import Questionnaire
 from ..storage import NotFound, Store
@@ -59,7 +59,11 @@ class AnswerChecker:
                 inv = None
             if inv is not None and inv["wave_id"] == wave_id:  # otherwise the writer refuses it (404)
                 seen = {**inv["attributes"], "stratum": inv["stratum"], "community": inv["community"], **attributes}
-        problems, typed, attrs = check_answers(q, answers, seen, complete=complete)
-        if problems:
-            raise InvalidAnswers(q.id, problems)
+        accepted = accept_answers(q, answers, seen, complete=complete)
+        if accepted is not None:
+            typed, attrs = accepted
+        else:  # the problems, each named
+            problems, typed, attrs = check_answers(q, answers, seen, complete=complete)
+            if problems:
+                raise InvalidAnswers(q.id, problems)
         return typed, {k: attrs.get(k, v) for k, v in attributes.items()}

@@ -69,3 +69,90 @@ def test_required_answers_only_for_a_complete_response():
     assert _problems(answers)["q_gender"].code == "C006"
     assert _problems(answers, complete=False) == {}
     assert _problems({"q_gender": "female"}, complete=False) == {}
+
+
+# ---- the API's quick path (accept_answers) against check_answers ----------------------------------
+
+def _strict(x):
+    """A value with its types spelled out (1, 1.0 and True compare equal in Python)."""
+    if isinstance(x, dict):
+        return {k: _strict(v) for k, v in sorted(x.items())}
+    if isinstance(x, list):
+        return [_strict(v) for v in x]
+    return (type(x).__name__, x)
+
+
+def _vocabulary(layout, col) -> list:
+    """Values worth sending for a column: right and wrong, in every JSON type."""
+    vals: list = ["", None, True, {"v": 1}, "zz", " ", 0, -1, 2.5, "2.5", "1e1", " 4 ", "４", 7, 7.0, "7.0",
+                  "2026-05-01", "2025-12-31", "110105", "1101050", "330102001001", "12", "abcdefgh", "好的", "好"]
+    for code, zh, en in col.choices:
+        vals += [code, zh, en, code + ".0", f" {code} "]
+        if code.isdigit():
+            vals += [int(code), float(code)]
+    codes = [c for c, _, _ in col.choices]
+    if codes:
+        vals += [codes[:1], codes[:2], codes[:3], codes[-2:], [codes[0], codes[0]], [codes[0] + ";" + codes[-1]],
+                 [codes[0] + "；" + codes[-1]], ["", ""], [], [" "], [codes[0], 5], ";".join(codes[:2]),
+                 "；".join(codes[:3])]
+    return vals
+
+
+def _compare(q, seed: int, rounds: int, base: list[dict]) -> tuple[int, int]:
+    """Mutated answer sets through both paths; (accepted, refused)."""
+    import random
+
+    from engine.io.importer import accept_answers, layout_of
+
+    rng = random.Random(seed)
+    layout = layout_of(q)
+    answer_cols = [c for c in layout.columns if not c.is_attribute]
+    attr_cols = [c for c in layout.columns if c.is_attribute]
+    vocab = {c.id: _vocabulary(layout, c) for c in layout.columns}
+    accepted = refused = 0
+    for _ in range(rounds):
+        answers = dict(rng.choice(base)) if base and rng.random() < 0.8 else {}
+        for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 4])):
+            c = rng.choice(answer_cols)
+            if rng.random() < 0.15:
+                answers.pop(c.id, None)
+            else:
+                answers[c.id] = rng.choice(vocab[c.id])
+        if rng.random() < 0.03:
+            answers["q_nonexistent"] = "1"
+        if attr_cols and rng.random() < 0.03:
+            answers[attr_cols[0].id] = "1"
+        attributes = {"source": "kiosk"} if rng.random() < 0.3 else {}
+        for c in attr_cols:
+            if rng.random() < 0.7:
+                attributes[c.id] = rng.choice(vocab[c.id])
+        complete = rng.random() < 0.7
+        fast = accept_answers(q, answers, attributes, complete=complete)
+        problems, typed, attrs = check_answers(q, answers, attributes, complete=complete)
+        if fast is not None:
+            assert problems == [], (answers, attributes, complete)
+            assert _strict(fast[0]) == _strict(typed) and _strict(fast[1]) == _strict(attrs), (answers, attributes)
+            accepted += 1
+        else:
+            assert problems, ("refused by the quick path only", answers, attributes, complete)
+            refused += 1
+    return accepted, refused
+
+
+def _inline(text: str):
+    from engine.loader import loads
+    return loads(text, expect="questionnaire")
+
+
+def test_the_quick_path_accepts_exactly_what_check_answers_accepts_with_the_same_values():
+    from tests.engine.test_form_runtime import DOC
+    from tests.engine.test_import import MINI
+
+    shipped = _compare(Q, 1, 3000, [answer_sets(Q, seed=s)[0] for s in range(30)])
+    form = _inline(DOC)
+    small = _compare(form, 2, 4000, [{"q_band": "old", "q_n": 3, "q_m": ["a", "c"], "q_t": "好的", "g_a": "3",
+                                      "g_b": "1", "q_d": "2026-05-01", "q_r": "110105001"},
+                                     {"q_band": "young", "q_n": 1, "q_m": ["b", "other"]}])
+    mini = _compare(_inline(MINI), 3, 1000, [{"q_age": 70, "q_care": "助餐"}, {"q_age": 30}])
+    for accepted, refused in (shipped, small, mini):  # both verdicts were reached often
+        assert accepted > 100 and refused > 100, (shipped, small, mini)
