@@ -479,13 +479,88 @@ class _Step:
         self.derived = layout.derived.get(col.id)
 
 
-def _fast_steps(layout: _Layout) -> tuple[frozenset[str], list]:
+def _fast_steps(layout: _Layout) -> Callable[[dict, dict, bool], tuple[dict, dict] | None]:
+    """accept_answers' function for one questionnaire, made once: Python source with a block
+    per column in the order answers are known (the lookups and conditions of each column bound
+    by name), compiled. The same walk as _check_row, stopping at the first problem."""
     got = getattr(layout, "_fast", None)
-    if got is None:
-        answer_ids = frozenset(c.id for c in layout.columns if not c.is_attribute and c.id not in RECORD_FIELDS)
-        steps = [(s[0], compile_expr(s[1])) if isinstance(s, tuple) else _Step(layout, s) for s in layout.steps]
-        got = layout._fast = (answer_ids, steps)  # type: ignore[attr-defined]
-    return got
+    if got is not None:
+        return got
+    ns: dict[str, Any] = {"ANSWER_IDS": frozenset(c.id for c in layout.columns
+                                                  if not c.is_attribute and c.id not in RECORD_FIELDS),
+                          "_typed": _typed, "layout": layout, "MISSING": object(), "_str": str}
+    src = ["def accept(answers, attributes, complete):",
+           "    for key in answers:",
+           "        if key not in ANSWER_IDS:",
+           "            return None",
+           "    env = {}",
+           "    typed = {}",
+           "    attrs = {}"]
+    for k, s in enumerate(layout.steps):
+        if isinstance(s, tuple):  # a computed value
+            ns[f"f{k}"] = compile_expr(s[1])
+            src.append(f"    env[{s[0]!r}] = f{k}(env, None)")
+            continue
+        step = ns[f"s{k}"] = _Step(layout, s)
+        sid = repr(step.id)
+        if step.attribute:
+            src += [f"    raw = attributes.get({sid})",
+                    "    value = None",
+                    "    if raw is not None:",
+                    f"        ok, value = _typed(layout, s{k}, raw)",
+                    "        if not ok:",
+                    "            return None",
+                    "        if value is not None:",
+                    f"            attrs[{sid}] = value",
+                    f"    env[{sid}] = value"]
+            continue
+        src += [f"    raw = answers.get({sid}, MISSING)",
+                "    if raw is MISSING:",
+                "        value = None",
+                "    else:"]
+        if step.lookup is not None:
+            ns[f"l{k}"] = step.lookup
+            src += [f"        value = l{k}.get(raw) if type(raw) is _str else None",
+                    "        if value is None:  # not a code or label as sent: the general way",
+                    f"            ok, value = _typed(layout, s{k}, raw)",
+                    "            if not ok:",
+                    "                return None"]
+        else:
+            src += [f"        ok, value = _typed(layout, s{k}, raw)",
+                    "        if not ok:",
+                    "            return None"]
+        shown = ["if value is None or value == []:",
+                 "    if complete:" if step.required else "    pass",
+                 *(["        return None"] if step.required else []),
+                 "else:"]
+        checks = []
+        if step.multi is not None:
+            m = step.multi
+            over = f" or len(value) > {int(m.max_selected)}" if m.max_selected is not None else ""
+            checks += [f"    if len(value) < {int(m.min_selected)}{over}:", "        return None"]
+        if step.constraint is not None:
+            ns[f"k{k}"] = step.constraint
+            checks += [f"    if k{k}(env, value) is not True:", "        return None"]
+        shown += checks or ["    pass"]
+        if step.conds:
+            for j, cond in enumerate(step.conds):
+                ns[f"c{k}_{j}"] = cond
+            test = " and ".join(f"c{k}_{j}(env)" for j in range(len(step.conds)))
+            src += [f"    if not ({test}):",
+                    "        if value is not None:",
+                    "            return None",
+                    "    else:", *("        " + line for line in shown)]
+        else:
+            src += ["    " + line for line in shown]
+        src.append(f"    env[{sid}] = value")
+        if step.derived is not None:
+            src.append(f"    env[{step.derived!r}] = value")
+        src += ["    if value is not None and value != []:",
+                f"        typed[{sid}] = value"]
+    src.append("    return typed, {**attributes, **attrs}")
+    exec(compile("\n".join(src), f"<accept_answers {layout.q.id}>", "exec"), ns)  # noqa: S102 (our own source)
+    layout._fast = ns["accept"]  # type: ignore[attr-defined]
+    return ns["accept"]
 
 
 def _typed(layout: _Layout, step: _Step, value: Any) -> tuple[bool, Any]:
@@ -515,62 +590,4 @@ def accept_answers(q: Questionnaire, answers: dict[str, Any], attributes: dict[s
     thing it would report (then call check_answers for the problems). The API checks every
     submission this way (tests/engine/test_api_answers.py compares the two on mutated
     answer sets)."""
-    layout = layout_of(q)
-    answer_ids, steps = _fast_steps(layout)
-    for key in answers:
-        if key not in answer_ids:
-            return None
-    env: dict[str, Any] = {}
-    typed: dict[str, Any] = {}
-    attrs: dict[str, Any] = {}
-    for step in steps:
-        if type(step) is tuple:  # a computed value
-            env[step[0]] = step[1](env, None)
-            continue
-        sid = step.id
-        if step.attribute:
-            raw = attributes.get(sid)
-            value = None
-            if raw is not None:
-                ok, value = _typed(layout, step, raw)
-                if not ok:
-                    return None
-                if value is not None:
-                    attrs[sid] = value
-            env[sid] = value
-            continue
-        if sid in answers:
-            raw = answers[sid]
-            lookup = step.lookup
-            value = lookup.get(raw) if lookup is not None and type(raw) is str else None
-            if value is None:  # not a code or label as sent: the general way
-                ok, value = _typed(layout, step, raw)
-                if not ok:
-                    return None
-        else:
-            value = None
-        shown = True
-        for cond in step.conds:
-            if not cond(env):
-                shown = False
-                break
-        empty = value is None or value == []
-        if not shown:
-            if value is not None:
-                return None
-        elif empty:
-            if step.required and complete:
-                return None
-        else:
-            m = step.multi
-            if m is not None and (len(value) < m.min_selected or
-                                  (m.max_selected is not None and len(value) > m.max_selected)):
-                return None
-            if step.constraint is not None and step.constraint(env, value) is not True:
-                return None
-        env[sid] = value
-        if step.derived is not None:
-            env[step.derived] = value
-        if not empty:
-            typed[sid] = value
-    return typed, {**attributes, **attrs}
+    return _fast_steps(layout_of(q))(answers, attributes, complete)
