@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import re
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,6 +37,7 @@ from ..storage.transactions import add_transactions
 from . import contract, errors, security
 from .answers import AnswerChecker
 from .heap import settle_heap, unsettle_heap
+from .lane import IDEMPOTENCY_KEY, ManyiApp, read_body, replay, send_json
 from .security import api_get, api_post
 from .pages import WaveLimits, WaveQuotas, survey_pages
 from .leaders import leader_pages
@@ -98,6 +100,10 @@ class TransactionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, fr
 
 
 _TRANSACTIONS = msgspec.json.Decoder(list[TransactionIn])
+_SUBMISSION = msgspec.json.Decoder(SubmissionIn)
+_RESPONSES_PATH = re.compile(r"/api/v1/waves/([^/]+)/responses")
+#: the largest body the submission lane reads itself (larger ones go to the route, limit 10 MB)
+LANE_MAX_BODY = 1 << 20
 
 
 class CaseActionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -333,7 +339,61 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
                         recheck=data.recheck, due=data.due)  # type: ignore[arg-type]
         return {"id": case_id, "state": c.state, "version": c.version}
 
-    app = Litestar(
+    submit_roles = ROUTE_ROLES["POST /api/v1/waves/{wave_id}/responses"]
+
+    async def submission_lane(app: Litestar, scope: Any, receive: Any, send: Any) -> Any:
+        """POST /api/v1/waves/{wave_id}/responses as the route answers it, for an ordinary
+        request (engine/web/lane.py); None or a replaying receive hands it to the route."""
+        if scope["method"] != "POST":
+            return None
+        m = _RESPONSES_PATH.fullmatch(scope["path"])
+        if m is None:
+            return None
+        auth = api_key = idem = ctype = None
+        idem_count = 0
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                auth = value if auth is None else auth
+            elif name == b"x-api-key":
+                api_key = value if api_key is None else api_key
+            elif name == b"idempotency-key":
+                idem, idem_count = value, idem_count + 1
+            elif name == b"content-type":
+                ctype = value if ctype is None else ctype
+        if idem_count > 1 or (idem is not None and not IDEMPOTENCY_KEY.fullmatch(idem)):
+            return None
+        if ctype is None or not ctype.lower().startswith(b"application/json"):
+            return None
+        text = (auth or b"").decode("latin-1")
+        key = text[7:].strip() if text.lower().startswith("bearer ") else (api_key or b"").decode("latin-1")
+        hit = roles.get(key) if key else None
+        if hit is None or hit[0] not in submit_roles or time.monotonic() - hit[1] >= KEY_TTL:
+            return None  # the route looks the key up, or refuses it
+        chunks, more, complete = await read_body(receive, LANE_MAX_BODY)
+        if not complete:
+            return replay(chunks, more, receive)
+        try:
+            data = _SUBMISSION.decode(b"".join(chunks))
+            wave_id = m.group(1)
+            answers, attributes = checker.check(wave_id, data.answers, data.attributes, token=data.token,
+                                                complete=data.complete)
+        except Exception:  # the route says what is wrong (400, 404, 422)
+            return replay(chunks, more, receive)
+        item = submission_item(wave_id, answers, token=data.token, attributes=attributes, mode=data.mode,
+                               complete=data.complete, idempotency_key=idem.decode("ascii") if idem else None,
+                               entered_by=key[:10])
+        try:
+            r = await writes.submit(item)
+        except Exception as e:  # a refusal (409, 404): as the route's exception handler makes it
+            scope["app"] = scope["litestar_app"] = app
+            scope.setdefault("state", {})
+            problem = errors.handle(Request(scope), e)
+            await send_json(app, scope, send, problem.status_code, problem.content, errors.PROBLEM.encode())
+            return True
+        await send_json(app, scope, send, 201, {"id": r.id, "status": r.status})
+        return True
+
+    app = ManyiApp(
         route_handlers=[publish, create_wave, open_wave, close_wave, invite, submit, list_responses, rate, rate_batch,
                         report_transactions, metrics, get_case, act, survey_pages(store, secret=key_secret),
                         *io_routes(store, allow), *rating_page_routes(store, policy, cal, writes, secret=key_secret),
@@ -344,5 +404,6 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
         on_startup=[settle_heap, writes.start], on_shutdown=[writes.stop, unsettle_heap],
         state=State({"writes": writes}),
     )
+    app.lanes = (submission_lane,)
     document_downloads(app)
     return app
