@@ -78,7 +78,9 @@ def insert_returning_ids(conn: Connection, table: Table, rows: Sequence[dict[str
             return list(conn.execute(insert(table).returning(pk, sort_by_parameter_order=True),
                                      list(rows)).scalars())
         if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
-            return _copy_returning_ids(conn, table, rows, unique)
+            columns = tuple(rows[0])
+            return _copy_values_returning_ids(conn, table, columns, [tuple(r[c] for c in columns) for r in rows],
+                                              unique)
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         stmt = pg_insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(
@@ -291,42 +293,6 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         cur.executemany(sql, _params(rows, columns, procs))
     finally:
         cur.close()
-
-
-def _copy_returning_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
-                        unique: tuple[str, ...]) -> list[int | None]:
-    """PostgreSQL: COPY the rows into a temporary twin of the table (made once per session,
-    emptied at commit), then
-    one INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING the new ids with their keys.
-    (Parsing a multi-row VALUES statement of 1,000 rows costs psycopg more than the insert.)"""
-    from sqlalchemy import JSON
-
-    from .db import json_text
-
-    q = conn.dialect.identifier_preparer.quote
-    name = conn.dialect.identifier_preparer.format_table(table)
-    temp = q(f"_in_{table.name}_{hashlib.sha256(' '.join(rows[0]).encode()).hexdigest()[:8]}")
-    columns = tuple(rows[0])
-    cols = ", ".join(q(c) for c in columns)
-    pk = table.primary_key.columns.values()[0].name
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        # made once per database session (a rolled-back creation is made again), emptied at commit
-        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS "
-                    f"SELECT {cols} FROM {name} WITH NO DATA")
-        cur.execute(f"DELETE FROM {temp}")  # rows of an earlier batch in this transaction
-        json_cols = [isinstance(table.c[c].type, JSON) for c in columns]
-        with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([json_text(v) if j and v is not None else v
-                                for v, j in zip(row.values(), json_cols)])
-        keys = ", ".join(q(c) for c in unique)
-        cur.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {temp} ON CONFLICT ({keys}) DO NOTHING "
-                    f"RETURNING {q(pk)}, {keys}")
-        got = {tuple(r[1:]): r[0] for r in cur.fetchall()}
-    finally:
-        cur.close()
-    return [got.get(tuple(row[c] for c in unique)) for row in rows]
 
 
 def bind(conn: Connection, column, value: Any) -> Any:

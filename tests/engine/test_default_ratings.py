@@ -52,6 +52,19 @@ def _count(store: Store, table: str) -> int:
         return c.execute(text(f"SELECT count(*) FROM {table}")).scalar()
 
 
+def test_many_transactions_at_once_get_their_ids_and_repeats_get_none(store):
+    """120 in one call (on PostgreSQL the COPY path, from 50 rows), some reported before or twice."""
+    at = dt.datetime(2026, 9, 20, 10, tzinfo=UTC)
+    first = add_transactions(store, [_tx(f"A{k:03d}", at) for k in range(0, 120, 3)])  # 40 stored before
+    batch = [_tx(f"A{k:03d}", at, hall=f"h{k}") for k in range(120)] + [_tx("A007", at)]
+    ids = add_transactions(store, batch)
+    assert ids[120] is None and all((ids[k] is None) == (k % 3 == 0) for k in range(120))
+    assert len(set(first) | {i for i in ids if i is not None}) == 120 and _count(store, "service_transaction") == 120
+    with store.engine.connect() as c:
+        row = c.execute(text("SELECT id, hall FROM service_transaction WHERE transaction_no = 'A005'")).one()
+    assert tuple(row) == (ids[5], "h5")
+
+
 def test_unrated_transactions_after_the_window_get_the_default_flagged(store):
     ids = add_transactions(store, [_tx("T1", dt.datetime(2026, 9, 20, 10, tzinfo=UTC)),   # window closed 9-27
                                    _tx("T2", dt.datetime(2026, 9, 25, 10, tzinfo=UTC)),   # open until 10-02
