@@ -1,6 +1,8 @@
 """Answers submitted through the staff API, checked against the wave's questionnaire version
 before they are queued for writing (the checks of paper data: engine.io.importer.check_answers).
-A wave's questionnaire version never changes, so it and the parsed questionnaire are cached."""
+A wave's questionnaire version never changes, so it and the parsed questionnaire are cached;
+so are what an invitation gives the conditions (its wave, stratum, community and attributes,
+fixed when it is made)."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ class AnswerChecker:
         self.store = store
         self._version: dict[str, int] = {}
         self._questionnaire: dict[int, Questionnaire] = {}
+        self._invitations: dict[str, tuple[str, dict[str, Any]]] = {}  # token -> (wave, what conditions see)
 
     def questionnaire(self, wave_id: str) -> Questionnaire:
         vid = self._version.get(wave_id)
@@ -53,12 +56,19 @@ class AnswerChecker:
         q = self.questionnaire(wave_id)
         seen = attributes
         if token is not None:
-            try:
-                inv = self.store.invitation(token)
-            except NotFound:
-                inv = None
-            if inv is not None and inv["wave_id"] == wave_id:  # otherwise the writer refuses it (404)
-                seen = {**inv["attributes"], "stratum": inv["stratum"], "community": inv["community"], **attributes}
+            hit = self._invitations.get(token)
+            if hit is None:
+                try:
+                    inv = self.store.invitation(token)
+                except NotFound:  # not remembered: it may be made later
+                    inv = None
+                if inv is not None:
+                    if len(self._invitations) > 100_000:
+                        self._invitations.clear()
+                    hit = self._invitations[token] = (inv["wave_id"], {**inv["attributes"], "stratum": inv["stratum"],
+                                                                       "community": inv["community"]})
+            if hit is not None and hit[0] == wave_id:  # otherwise the writer refuses it (404)
+                seen = {**hit[1], **attributes}
         accepted = accept_answers(q, answers, seen, complete=complete)
         if accepted is not None:
             typed, attrs = accepted
