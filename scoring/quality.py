@@ -63,7 +63,7 @@ def _duplicates_filled(f: np.ndarray, ans: np.ndarray, flag: np.ndarray) -> np.n
     p2 = rng.standard_normal((f.shape[1], 2))
     keys = f @ p1 + ans.astype(float) @ p2 if ans.shape[0] * ans.shape[1] < 4_000_000 else \
         np.vstack([f[s:s + 65536] @ p1 + ans[s:s + 65536].astype(float) @ p2 for s in range(0, n, 65536)])
-    order = np.argsort(keys[:, 0], kind="stable")
+    order = np.argsort(keys[:, 0])  # runs are re-sorted by row below: any order of ties will do
     ks = keys[order]
     starts = np.concatenate([[0], np.flatnonzero(ks[1:, 0] != ks[:-1, 0]) + 1, [n]])
     for k in np.flatnonzero(np.diff(starts) > 1):

@@ -204,6 +204,26 @@ def test_driver_bootstrap_by_cluster_sums_equals_row_by_row():
     assert sum(fast.importance) == pytest.approx(fast.r_squared)
 
 
+def test_driver_cluster_sums_in_chunks_equal_the_direct_sums():
+    # chunks of whole clusters: a chunk smaller than a cluster, a few clusters, all of them
+    rng = np.random.default_rng(3)
+    n, m = 500, 23
+    cs = np.sort(rng.integers(0, m, n))
+    cs[cs == 7] = 8  # a cluster code with no rows
+    cols = [rng.normal(size=n + 40) for _ in range(4)]
+    w = rng.uniform(0.5, 2, n + 40)
+    rows = np.sort(rng.choice(n + 40, n, replace=False))
+    Z = np.column_stack([c[rows] for c in cols])
+    wk = w[rows]
+    sz = np.array([(wk[cs == c, None] * Z[cs == c]).sum(axis=0) for c in range(m)])
+    szz = np.array([(Z[cs == c] * wk[cs == c, None]).T @ Z[cs == c] for c in range(m)])
+    for chunk in (1, 17, 60, 10_000):
+        sw_, sz_, szz_ = drivers._cluster_sums(cols, w, rows, cs, m, chunk=chunk)
+        np.testing.assert_allclose(sw_, np.bincount(cs, weights=wk, minlength=m), rtol=1e-12)
+        np.testing.assert_allclose(sz_, sz, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(szz_, szz, rtol=1e-12, atol=1e-12)
+
+
 def test_collapsed_design_gives_the_row_level_numbers():
     from scoring.design import collapse, factorize
     from scoring.index import ItemSums, index_contrasts
