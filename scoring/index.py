@@ -137,8 +137,8 @@ class ItemMatrix:
     def restrict(self, mask: np.ndarray) -> "ItemMatrix":
         """The same respondents with those outside `mask` as not answering (in place: the
         matrices are reused)."""
-        self.filled *= np.asarray(mask, dtype=float)[:, None]
-        self.answered &= np.asarray(mask, dtype=bool)[:, None]
+        np.multiply(self.filled, np.asarray(mask, dtype=float)[:, None], out=self.filled)
+        np.logical_and(self.answered, np.asarray(mask, dtype=bool)[:, None], out=self.answered)
         self.__dict__.pop("values", None)
         return self
 
@@ -307,12 +307,12 @@ def _t_result(diff: float, se: float, df: float) -> TestResult:
 
 
 def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[TreeNode], *,
-                      block: int = 4096) -> dict[str, np.ndarray]:
+                      node_ids: Sequence[str] | None = None, block: int = 8192) -> dict[str, np.ndarray]:
     """Each respondent's score on every node: the node's weighted combination of the item scores
     the respondent gave (weights rescaled over the items answered); NaN with no item answered.
     For effect sizes, rank tests, entropy weights and drivers; indices use item means.
     Computed level by level as two matrix products (scores, and weights of answered items),
-    in blocks of rows."""
+    in blocks of rows. With `node_ids`, only those nodes are returned (all are computed)."""
     m = items if isinstance(items, ItemMatrix) else ItemMatrix.of(items)
     col = {k: j for j, k in enumerate(m.names)}
     width = len(m.names)
@@ -333,28 +333,41 @@ def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[Tre
         pending = [nd for nd in pending if nd.id not in col]
     n = m.filled.shape[0]
     J = len(m.names)
-    out = np.empty((width - J, n))  # one contiguous row per node
-    # Items x respondents orientation: the column-ordered item matrices transposed are
-    # contiguous rows, and W' @ block is a plain matrix product.
-    FT, AT = m.filled.T, m.answered.T
-    for s0 in range(0, n, block):
-        F = [FT[:, s0:s0 + block]]
-        A = [AT[:, s0:s0 + block].astype(float)]
-        done = 0
-        for ready, W in levels:
-            num, den, a = 0.0, 0.0, 0
-            for f, an in zip(F, A):
-                num = num + W[a:a + f.shape[0]].T @ f
-                den = den + W[a:a + f.shape[0]].T @ an
-                a += f.shape[0]
-            lev = np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
-            out[done:done + len(ready), s0:s0 + block] = lev
-            done += len(ready)
-            ok = ~np.isnan(lev)
-            F.append(np.where(ok, lev, 0.0))
-            A.append(ok.astype(float))
     names = [nd.id for ready, _ in levels for nd in ready]
-    return {k: out[j] for j, k in enumerate(names)}
+    wanted = set(names if node_ids is None else node_ids)
+    if not wanted <= set(names):
+        raise ValueError(f"node_ids not in the tree: {sorted(wanted - set(names))}")
+    # one array per node, not one block of all: arrays of a single column's size are reused
+    # from freed memory by the allocator, where a large fresh block costs page faults
+    out = [np.empty(n) if k in wanted else None for k in names]
+    # Items x respondents orientation, in blocks of rows: the column-ordered item matrices
+    # transposed are contiguous rows. One buffer holds the items and then each level's scores
+    # (0 where NaN) and another the 0/1 flags, so that a level is W' @ buffer, one product for
+    # the scores and one for the weights of what was answered. A node with no weight answered
+    # has a score total of 0 too (its children are 0 there), so num / den is NaN exactly there.
+    FT, AT = m.filled.T, m.answered.T
+    Fb, Ab = np.empty((width, block)), np.empty((width, block))
+    Wts = [np.ascontiguousarray(W.T) for _, W in levels]
+    for s0 in range(0, n, block):
+        b = min(block, n - s0)
+        F, A = Fb[:, :b], Ab[:, :b]
+        F[:J] = FT[:, s0:s0 + b]
+        A[:J] = AT[:, s0:s0 + b]
+        r = J
+        for Wt in Wts:
+            L = Wt.shape[0]
+            num = Wt @ F[:r]
+            den = Wt @ A[:r]
+            with np.errstate(invalid="ignore"):
+                lev = np.divide(num, den, out=num)
+            for i in range(L):
+                if out[r - J + i] is not None:
+                    out[r - J + i][s0:s0 + b] = lev[i]
+            ok = np.greater(den, 0, out=A[r:r + L])
+            np.copyto(F[r:r + L], lev)
+            np.copyto(F[r:r + L], 0.0, where=ok == 0)
+            r += L
+    return {k: v for k, v in zip(names, out) if v is not None}
 
 
 def _domain_codes(groups: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

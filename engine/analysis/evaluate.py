@@ -231,7 +231,8 @@ def _evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pr
                 estimates.append(_est(nid, "index", e, level, (var, str(labels[int(code)]))))
     progress("comparisons")
     comparisons = []
-    resp = respondent_scores(items, nodes)
+    resp = respondent_scores(items, nodes, node_ids=[OVERALL] + [ind.id for d in tree.dimensions
+                                                             for ind in d.indicators])
     for c in plan.comparisons:
         if c.kind != "domains" or c.by is None:
             continue
