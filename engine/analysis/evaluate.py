@@ -112,7 +112,8 @@ def _design(plan: Plan, data: Dataset, keep: np.ndarray, base: Path) -> sc.Desig
         mean_w = float(design.sampling_weights[keep].mean())
         scale = mean_w if t.relative else 1.0
         trimmed = sc.trim_weights(design, lower=(t.lower or 0) * scale if t.lower is not None else -math.inf,
-                                  upper=t.upper * scale if t.upper is not None else math.inf, strict=True)
+                                  upper=t.upper * scale if t.upper is not None else math.inf, strict=True,
+                                  mask=keep)  # excluded respondents keep their weight 0
         if record is not None:  # keep the weighting's record; add what trimming did
             tr = trimmed.weighting
             record = sc.WeightingRecord(method=f"{record.method}+trim", iterations=record.iterations,
