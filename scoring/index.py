@@ -405,25 +405,40 @@ def index_tree_by(items: Any, design: Design, nodes: Sequence[TreeNode], groups:
     sw = np.asarray(op @ (resp * w)).ravel()
     sw2 = np.asarray(op @ (resp * w * w)).ravel()
     neff = np.divide(sw ** 2, sw2, out=np.full(D, np.nan), where=sw2 > 0)
-    out: dict[str, dict[Any, Estimate]] = {}
-    rows = np.arange(design.n)
+    # every wanted node's influence values in one sparse matrix (rows x nodes*domains, a
+    # node's domains side by side): one variance pass for all of them
+    n, K = design.n, len(wanted)
+    xs = []
     for k in wanted:
-        Ck = np.nan_to_num(coef[:, k, :])  # D x J
-        x = np.einsum("ij,ij->i", E, Ck[dd])
+        x = np.einsum("ij,ij->i", E, np.nan_to_num(coef[:, k, :])[dd])
         x[~present] = 0.0
-        X = sp.csr_matrix((x, (rows, dd)), shape=(design.n, D))
-        var = design.variance(X, diagonal_only=True)
-        vals = np.einsum("dj,dj->d", Ck, np.nan_to_num(mu))
+        xs.append(x)
+    X = sp.csr_matrix((np.concatenate(xs) if xs else np.zeros(0),
+                       (np.tile(np.arange(n), K), (dd[None, :] + D * np.arange(K)[:, None]).ravel())),
+                      shape=(n, K * D))
+    var = design.variance(X, diagonal_only=True).reshape(K, D) if K else np.zeros((0, D))
+    empty = np.isnan(coef).all(axis=2)  # D x nodes: no scored answer
+    mu0 = np.nan_to_num(mu)
+    lab_list = labels.tolist()
+    df_list = dfs.astype(float).tolist()
+    n_list = [int(v) for v in np.rint(nobs)]  # round half to even, as round()
+    neff_list = neff.tolist()
+    out: dict[str, dict[Any, Estimate]] = {}
+    for i, k in enumerate(wanted):
+        vals = np.einsum("dj,dj->d", np.nan_to_num(coef[:, k, :]), mu0).tolist()
+        se = np.sqrt(np.maximum(var[i], 0.0)).tolist()
+        nid = nodes[k].id
+        prefix = f"{nid}:"
         res = {}
-        for j, lab in enumerate(labels.tolist()):
-            if np.isnan(coef[j, k]).all():
-                res[lab] = Estimate(value=math.nan, std_error=math.nan, df=float(dfs[j]), n=int(round(nobs[j])),
-                                    notes=(f"{nodes[k].id}: no scored answer",))
+        for j, lab in enumerate(lab_list):
+            if empty[j, k]:
+                res[lab] = Estimate(value=math.nan, std_error=math.nan, df=df_list[j], n=n_list[j],
+                                    notes=(f"{nid}: no scored answer",))
             else:
-                res[lab] = Estimate(value=float(vals[j]), std_error=math.sqrt(max(float(var[j]), 0.0)),
-                                    df=float(dfs[j]), n=int(round(nobs[j])), n_effective=float(neff[j]),
-                                    notes=tuple(n for n in dom_notes[j] if n.startswith(f"{nodes[k].id}:")))
-        out[nodes[k].id] = res
+                res[lab] = Estimate(value=vals[j], std_error=se[j], df=df_list[j], n=n_list[j],
+                                    n_effective=neff_list[j],
+                                    notes=tuple(t for t in dom_notes[j] if t.startswith(prefix)))
+        out[nid] = res
     return out
 
 
