@@ -17,6 +17,7 @@ import numpy as np
 from scipy import stats
 
 from ._results import ConfidenceInterval, Estimate, TestResult, critical_value
+from .design import factorize
 from .significance import adjust_p
 
 __all__ = ["Difference", "compare_estimates", "cohens_d_by", "compare_waves", "kruskal_wallis", "mann_whitney", "LeagueRow",
@@ -162,8 +163,7 @@ def within_unit_estimates(y: Any, units: Any, *, sampling_weights: Any) -> dict[
     w = np.asarray(sampling_weights, dtype=float)
     u = np.asarray(units)
     ok = ~np.isnan(yv) & (w > 0)
-    labels, codes = np.unique(u[ok], return_inverse=True)
-    codes = codes.ravel()
+    labels, codes = factorize(u[ok])  # in linear time for integer codes
     ww, yy = w[ok], yv[ok]
     W = np.bincount(codes, weights=ww)
     mu = np.bincount(codes, weights=ww * yy) / W

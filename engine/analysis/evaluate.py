@@ -343,7 +343,8 @@ def _evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pr
                                                                         _codes(data, plan.design.psu[0])[0]))
         if nested_in_psu:
             ok = ~np.isnan(grp)
-            ests = compare.within_unit_estimates(np.where(ok, resp[OVERALL], np.nan), np.where(ok, grp, -1),
+            ests = compare.within_unit_estimates(np.where(ok, resp[OVERALL], np.nan),
+                                                 np.where(ok, _codes(data, var)[0], -1),
                                                  sampling_weights=np.where(ok, w, 0.0))
             ests = {k: v for k, v in ests.items() if k >= 0}
             source = "within-unit variance (the units are sampling units, whose design-based SE is zero)"
