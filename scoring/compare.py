@@ -213,19 +213,21 @@ def league_table(estimates: Mapping[Any, Estimate], *, min_n: int = 30, confiden
         shrunk = B * centre + (1 - B) * vals
     else:
         B = shrunk = np.array([])
-    order = np.argsort(-shrunk if higher_is_better else shrunk, kind="stable")
+    order = np.argsort(-shrunk if higher_is_better else shrunk, kind="stable").tolist()
     z = critical_value(confidence_level, math.inf)
+    se_l, shrunk_l, B_l = ses.tolist(), shrunk.tolist(), B.tolist()  # plain floats: thousands of units
     out: list[LeagueRow] = []
     for pos, idx in enumerate(order):
         k, e = ok[idx]
         tied = False
         if pos + 1 < len(order):
             j = order[pos + 1]
-            se = math.hypot(ses[idx], ses[j])
-            tied = bool(se > 0 and abs(shrunk[idx] - shrunk[j]) / se < z) or se == 0 and shrunk[idx] == shrunk[j]
+            se = math.hypot(se_l[idx], se_l[j])
+            a, b = shrunk_l[idx], shrunk_l[j]
+            tied = bool(se > 0 and abs(a - b) / se < z) or se == 0 and a == b
         ci = e.confidence_interval(confidence_level) if e.std_error == e.std_error else None
-        out.append(LeagueRow(unit=k, rank=pos + 1, value=e.value, std_error=e.std_error, shrunk_value=float(shrunk[idx]),
-                             shrinkage=float(B[idx]), n=e.n, low=ci.low if ci else math.nan,
+        out.append(LeagueRow(unit=k, rank=pos + 1, value=e.value, std_error=e.std_error, shrunk_value=shrunk_l[idx],
+                             shrinkage=B_l[idx], n=e.n, low=ci.low if ci else math.nan,
                              high=ci.high if ci else math.nan, suppressed=False, tied_with_next=tied, notes=e.notes))
     for k, e in rows:
         if e.n < min_n or math.isnan(e.value):
