@@ -171,10 +171,10 @@ def within_unit_estimates(y: Any, units: Any, *, sampling_weights: Any) -> dict[
     n = np.bincount(codes)
     neff = W ** 2 / np.bincount(codes, weights=ww ** 2)
     out = {}
-    for k, lab in enumerate(labels.tolist()):
-        var = dev[k] * n[k] / (n[k] - 1) / neff[k] if n[k] > 1 else math.nan
-        out[lab] = Estimate(value=float(mu[k]), std_error=math.sqrt(var) if var == var else math.nan,
-                            df=float(n[k] - 1), n=int(n[k]), n_effective=float(neff[k]),
+    for lab, mu_k, dev_k, n_k, neff_k in zip(labels.tolist(), mu.tolist(), dev.tolist(), n.tolist(), neff.tolist()):
+        var = dev_k * n_k / (n_k - 1) / neff_k if n_k > 1 else math.nan
+        out[lab] = Estimate(value=mu_k, std_error=math.sqrt(var) if var == var else math.nan,
+                            df=float(n_k - 1), n=n_k, n_effective=neff_k,
                             notes=("variance from the unit's own respondents",))
     return out
 
