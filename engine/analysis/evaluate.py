@@ -443,5 +443,5 @@ def _collapsed(data: Dataset, design: sc.Design, items: ItemMatrix, group_vars: 
 def _nested(units: np.ndarray, psu: np.ndarray) -> bool:
     """True when every unit (code >= 0) lies inside one PSU."""
     ok = units >= 0
-    pairs = np.unique(units[ok] * (int(psu.max()) + 1) + psu[ok])
+    pairs = factorize(units[ok] * (int(psu.max()) + 1) + psu[ok])[0]  # distinct (unit, PSU) pairs
     return np.unique(pairs // (int(psu.max()) + 1)).shape[0] == pairs.shape[0]
