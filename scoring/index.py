@@ -194,12 +194,13 @@ class ItemSums:
         w = np.asarray(sampling_weights, float)
         J = len(m.names)
         weights, totals = np.empty((G, J)), np.empty((G, J))
-        any_answer = np.zeros(g.shape[0])
+        any_answer = np.zeros(g.shape[0], dtype=bool)
+        buf = np.empty(g.shape[0])  # one buffer for the weighted columns
         for j in range(J):  # column by column: the matrices are in column order
             a = m.answered[:, j]
-            weights[:, j] = np.bincount(g, weights=w * a, minlength=G)
-            totals[:, j] = np.bincount(g, weights=w * m.filled[:, j], minlength=G)
-            np.maximum(any_answer, a, out=any_answer)
+            weights[:, j] = np.bincount(g, weights=np.multiply(w, a, out=buf), minlength=G)
+            totals[:, j] = np.bincount(g, weights=np.multiply(w, m.filled[:, j], out=buf), minlength=G)
+            np.logical_or(any_answer, a, out=any_answer)
         return cls(m.names, weights, totals, np.bincount(g, weights=any_answer, minlength=G))
 
 
