@@ -222,11 +222,13 @@ def _evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pr
     answered_n = items.answered.sum(axis=0)
     plain = np.divide(items.filled.sum(axis=0), answered_n, out=np.zeros(answered_n.shape), where=answered_n > 0)
     unweighted_value = float(np.nan_to_num(A[[n.id for n in nodes].index(OVERALL)]) @ plain)
+    overall_by: dict[str, dict] = {}  # the overall index by each domain variable, for the league tables
     for var in plan.domains:
         progress(f"indices by {var}")
         grp, labels = _groups(data, var, keep)
         wanted = None if len(labels) <= LARGE_DOMAIN else [OVERALL] + [dm.id for dm in tree.dimensions]
         by = index_tree_by(est_items, est_design, nodes, to_group(grp), node_ids=wanted)
+        overall_by[var] = by[OVERALL]
         for nid, res in by.items():
             for code, e in res.items():
                 estimates.append(_est(nid, "index", e, level, (var, str(labels[int(code)]))))
@@ -349,7 +351,8 @@ def _evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pr
             ests = {k: v for k, v in ests.items() if k >= 0}
             source = "within-unit variance (the units are sampling units, whose design-based SE is zero)"
         else:
-            ests = index_tree_by(est_items, est_design, nodes, to_group(grp), node_ids=[OVERALL])[OVERALL]
+            ests = overall_by[var] if var in overall_by else \
+                index_tree_by(est_items, est_design, nodes, to_group(grp), node_ids=[OVERALL])[OVERALL]
             source = "design-based"
         ests = {str(names[int(k)]): e for k, e in ests.items()}
         rows = compare.league_table(ests, min_n=plan.min_cell_size, confidence_level=level,
