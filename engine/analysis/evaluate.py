@@ -35,12 +35,30 @@ LARGE_DOMAIN = 200
 Progress = Callable[[str], None]
 
 
+_CRITICAL: dict[tuple[float, float], float] = {}
+
+
+def _critical(level: float, df: float) -> float:
+    """The intervals' critical value: the upper end of the interval of 0 with standard error 1."""
+    key = (level, df)
+    if key not in _CRITICAL:
+        _CRITICAL[key] = sc.Estimate(value=0.0, std_error=1.0, df=df, n=0).confidence_interval(level).high
+    return _CRITICAL[key]
+
+
 def _est(target: str, kind: str, e: sc.Estimate, level: float, domain: tuple[str, str] | None = None) -> dict:
-    ci = e.confidence_interval(level) if e.std_error == e.std_error else None
+    if e.std_error != e.std_error:
+        low = high = math.nan
+    elif type(e) is sc.Estimate:  # value -/+ c se, as its confidence_interval (tens of thousands of domains)
+        c = _critical(level, e.df)
+        low, high = e.value - c * e.std_error, e.value + c * e.std_error
+    else:
+        ci = e.confidence_interval(level)
+        low, high = ci.low, ci.high
     return {"target": target, "kind": kind,
             "domain": None if domain is None else {"variable": domain[0], "value": domain[1]},
-            "value": e.value, "std_error": e.std_error, "ci_low": ci.low if ci else math.nan,
-            "ci_high": ci.high if ci else math.nan, "confidence_level": level, "df": e.df, "n": e.n,
+            "value": e.value, "std_error": e.std_error, "ci_low": low,
+            "ci_high": high, "confidence_level": level, "df": e.df, "n": e.n,
             "n_effective": e.n_effective, "deff": e.design_effect, "notes": list(e.notes)}
 
 
