@@ -162,22 +162,21 @@ def _cluster_sums(cols: Sequence[np.ndarray], w: np.ndarray, rows: np.ndarray, c
         cuts.append(max(int(np.searchsorted(starts, starts[cuts[-1]] + chunk)), cuts[-1] + 1))
     size = max((int(ends[b - 1] - starts[a]) for a, b in zip(cuts[:-1], cuts[1:])), default=0)
     buf = np.empty((size, k1), order="F")
-    wz = np.empty(size)
+    wbuf = np.empty((size, k1), order="F")  # w z of the same rows
     for c0, c1 in zip(cuts[:-1], cuts[1:]):
         a0, a1 = int(starts[c0]), int(ends[c1 - 1])
-        Z = buf[:a1 - a0]
+        Z, WZ = buf[:a1 - a0], wbuf[:a1 - a0]
         sel = rows[a0:a1]
+        wb = wk[a0:a1]
         for j, c in enumerate(cols):
             np.take(c, sel, out=Z[:, j], mode="clip")
-        wb = wk[a0:a1]
+            np.multiply(wb, Z[:, j], out=WZ[:, j])
         lo, hi = int(cs[a0]), int(cs[a1 - 1]) + 1
         cb = cs[a0:a1] - lo
         for j in range(k1):
-            np.multiply(wb, Z[:, j], out=wz[:a1 - a0])
-            sz[lo:hi, j] = np.bincount(cb, weights=wz[:a1 - a0], minlength=hi - lo)
-        for a, b in zip(starts[c0:c1] - a0, ends[c0:c1] - a0):
-            Zb = Z[a:b]
-            szz[cs[a0 + a]] = (Zb * wb[a:b, None]).T @ Zb
+            sz[lo:hi, j] = np.bincount(cb, weights=WZ[:, j], minlength=hi - lo)
+        for a, b, c in zip((starts[c0:c1] - a0).tolist(), (ends[c0:c1] - a0).tolist(), cs[starts[c0:c1]].tolist()):
+            szz[c] = WZ[a:b].T @ Z[a:b]
     return sw, sz, szz
 
 
