@@ -410,8 +410,10 @@ def index_tree_by(items: Any, design: Design, nodes: Sequence[TreeNode], groups:
     # node's domains side by side): one variance pass for all of them
     n, K = design.n, len(wanted)
     xs = []
+    coef_rows = np.empty((n, J))  # each row's domain coefficients of a node
     for k in wanted:
-        x = np.einsum("ij,ij->i", E, np.nan_to_num(coef[:, k, :])[dd])
+        np.take(np.nan_to_num(coef[:, k, :]), dd, axis=0, out=coef_rows, mode="clip")
+        x = np.einsum("ij,ij->i", E, coef_rows)
         x[~present] = 0.0
         xs.append(x)
     X = sp.csr_matrix((np.concatenate(xs) if xs else np.zeros(0),
