@@ -461,9 +461,17 @@ def index_contrasts(items: Any, design: Design, nodes: Sequence[TreeNode], node_
     Wl = np.asarray(op @ Wt)
     Sl = np.asarray(op @ WY)
 
+    cache: dict[bytes, np.ndarray] = {}  # the node's coefficients by the items available
+
+    def coefficients(available: np.ndarray) -> np.ndarray:
+        key = available.tobytes()
+        if key not in cache:
+            cache[key] = np.nan_to_num(item_coefficients(nodes, names, available=available)[0][k])
+        return cache[key]
+
     def parts(W: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mu = np.divide(S, W, out=np.full(W.shape, np.nan), where=W > 0)
-        A = np.vstack([np.nan_to_num(item_coefficients(nodes, names, available=row > 0)[0][k]) for row in W])
+        A = np.vstack([coefficients(row > 0) for row in W])
         return mu, A, np.einsum("lj,lj->l", A, np.nan_to_num(mu))
 
     mu_l, A_l, val_l = parts(Wl, Sl)
