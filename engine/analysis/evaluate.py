@@ -166,8 +166,9 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str],
         flags["straightlining"] = flag
     if (rules.max_missing_share is not None or rules.max_na_share is not None) and item_ids:
         # per respondent: items with an answer code, and of them those that do not score (不了解)
-        coded = np.zeros(data.n, dtype=np.int64)
-        na = np.zeros(data.n, dtype=np.int64)
+        small = np.int16 if J < 2 ** 15 else np.int64  # counts of at most J: small integers, fast sums
+        coded = np.zeros(data.n, dtype=small)
+        na = np.zeros(data.n, dtype=small)
         for j, i in enumerate(item_ids):
             a = data.answered(i)
             coded += a
