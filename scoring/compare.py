@@ -17,6 +17,7 @@ import numpy as np
 from scipy import stats
 
 from ._results import ConfidenceInterval, Estimate, TestResult, critical_value
+from .design import factorize
 from .significance import adjust_p
 
 __all__ = ["Difference", "compare_estimates", "cohens_d_by", "compare_waves", "kruskal_wallis", "mann_whitney", "LeagueRow",
@@ -162,8 +163,7 @@ def within_unit_estimates(y: Any, units: Any, *, sampling_weights: Any) -> dict[
     w = np.asarray(sampling_weights, dtype=float)
     u = np.asarray(units)
     ok = ~np.isnan(yv) & (w > 0)
-    labels, codes = np.unique(u[ok], return_inverse=True)
-    codes = codes.ravel()
+    labels, codes = factorize(u[ok])  # in linear time for integer codes
     ww, yy = w[ok], yv[ok]
     W = np.bincount(codes, weights=ww)
     mu = np.bincount(codes, weights=ww * yy) / W
@@ -171,10 +171,10 @@ def within_unit_estimates(y: Any, units: Any, *, sampling_weights: Any) -> dict[
     n = np.bincount(codes)
     neff = W ** 2 / np.bincount(codes, weights=ww ** 2)
     out = {}
-    for k, lab in enumerate(labels.tolist()):
-        var = dev[k] * n[k] / (n[k] - 1) / neff[k] if n[k] > 1 else math.nan
-        out[lab] = Estimate(value=float(mu[k]), std_error=math.sqrt(var) if var == var else math.nan,
-                            df=float(n[k] - 1), n=int(n[k]), n_effective=float(neff[k]),
+    for lab, mu_k, dev_k, n_k, neff_k in zip(labels.tolist(), mu.tolist(), dev.tolist(), n.tolist(), neff.tolist()):
+        var = dev_k * n_k / (n_k - 1) / neff_k if n_k > 1 else math.nan
+        out[lab] = Estimate(value=mu_k, std_error=math.sqrt(var) if var == var else math.nan,
+                            df=float(n_k - 1), n=n_k, n_effective=neff_k,
                             notes=("variance from the unit's own respondents",))
     return out
 
@@ -213,19 +213,21 @@ def league_table(estimates: Mapping[Any, Estimate], *, min_n: int = 30, confiden
         shrunk = B * centre + (1 - B) * vals
     else:
         B = shrunk = np.array([])
-    order = np.argsort(-shrunk if higher_is_better else shrunk, kind="stable")
+    order = np.argsort(-shrunk if higher_is_better else shrunk, kind="stable").tolist()
     z = critical_value(confidence_level, math.inf)
+    se_l, shrunk_l, B_l = ses.tolist(), shrunk.tolist(), B.tolist()  # plain floats: thousands of units
     out: list[LeagueRow] = []
     for pos, idx in enumerate(order):
         k, e = ok[idx]
         tied = False
         if pos + 1 < len(order):
             j = order[pos + 1]
-            se = math.hypot(ses[idx], ses[j])
-            tied = bool(se > 0 and abs(shrunk[idx] - shrunk[j]) / se < z) or se == 0 and shrunk[idx] == shrunk[j]
+            se = math.hypot(se_l[idx], se_l[j])
+            a, b = shrunk_l[idx], shrunk_l[j]
+            tied = bool(se > 0 and abs(a - b) / se < z) or se == 0 and a == b
         ci = e.confidence_interval(confidence_level) if e.std_error == e.std_error else None
-        out.append(LeagueRow(unit=k, rank=pos + 1, value=e.value, std_error=e.std_error, shrunk_value=float(shrunk[idx]),
-                             shrinkage=float(B[idx]), n=e.n, low=ci.low if ci else math.nan,
+        out.append(LeagueRow(unit=k, rank=pos + 1, value=e.value, std_error=e.std_error, shrunk_value=shrunk_l[idx],
+                             shrinkage=B_l[idx], n=e.n, low=ci.low if ci else math.nan,
                              high=ci.high if ci else math.nan, suppressed=False, tied_with_next=tied, notes=e.notes))
     for k, e in rows:
         if e.n < min_n or math.isnan(e.value):

@@ -143,16 +143,40 @@ def _importance(C: np.ndarray, method: str) -> tuple[np.ndarray, float]:
     return _shapley_cov(C) if method == "shapley" else _relative_cov(C)
 
 
-def _cluster_sums(Z: np.ndarray, w: np.ndarray, cs: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per first-stage cluster (rows sorted by cluster code `cs`, m clusters): sum of w, of
-    w z, and of w z z'."""
-    sw = np.bincount(cs, weights=w, minlength=m)
-    sz = np.column_stack([np.bincount(cs, weights=w * Z[:, j], minlength=m) for j in range(Z.shape[1])])
-    szz = np.zeros((m, Z.shape[1], Z.shape[1]))
+def _cluster_sums(cols: Sequence[np.ndarray], w: np.ndarray, rows: np.ndarray, cs: np.ndarray, m: int, *,
+                  chunk: int = 1 << 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per first-stage cluster (`rows` of the columns `cols`, in order of their cluster code
+    `cs`, m clusters): sum of w, of w z, and of w z z'. The rows are gathered in chunks of
+    whole clusters into one small buffer (no copy of all the rows: a large fresh array costs
+    more in page faults than the sums)."""
+    k1 = len(cols)
+    wk = w[rows]
+    sw = np.bincount(cs, weights=wk, minlength=m)
+    sz = np.zeros((m, k1))
+    szz = np.zeros((m, k1, k1))
     starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
-    for a, b in zip(starts, np.r_[starts[1:], cs.shape[0]]):
-        Zb = Z[a:b]
-        szz[cs[a]] = (Zb * w[a:b, None]).T @ Zb
+    ends = np.r_[starts[1:], cs.shape[0]]
+    # chunk boundaries at cluster starts: each chunk holds whole clusters, about `chunk` rows
+    cuts = [0]
+    while cuts[-1] < starts.shape[0]:  # the clusters starting within `chunk` rows of the chunk's first
+        cuts.append(max(int(np.searchsorted(starts, starts[cuts[-1]] + chunk)), cuts[-1] + 1))
+    size = max((int(ends[b - 1] - starts[a]) for a, b in zip(cuts[:-1], cuts[1:])), default=0)
+    buf = np.empty((size, k1), order="F")
+    wbuf = np.empty((size, k1), order="F")  # w z of the same rows
+    for c0, c1 in zip(cuts[:-1], cuts[1:]):
+        a0, a1 = int(starts[c0]), int(ends[c1 - 1])
+        Z, WZ = buf[:a1 - a0], wbuf[:a1 - a0]
+        sel = rows[a0:a1]
+        wb = wk[a0:a1]
+        for j, c in enumerate(cols):
+            np.take(c, sel, out=Z[:, j], mode="clip")
+            np.multiply(wb, Z[:, j], out=WZ[:, j])
+        lo, hi = int(cs[a0]), int(cs[a1 - 1]) + 1
+        cb = cs[a0:a1] - lo
+        for j in range(k1):
+            sz[lo:hi, j] = np.bincount(cb, weights=WZ[:, j], minlength=hi - lo)
+        for a, b, c in zip((starts[c0:c1] - a0).tolist(), (ends[c0:c1] - a0).tolist(), cs[starts[c0:c1]].tolist()):
+            szz[c] = WZ[a:b].T @ Z[a:b]
     return sw, sz, szz
 
 
@@ -182,20 +206,23 @@ def drivers(indicators: Sequence[Any], overall: Any, *, names: Sequence[str], sa
         return DriverResult(names=tuple(names), correlation=nan, importance=nan, importance_share=nan, low=nan,
                             high=nan, r_squared=math.nan, method=method, n=int(ok.sum()), replicates=0,
                             confidence_level=confidence_level)
-    # the respondents used, as one column-ordered matrix filled column by column; with
-    # clusters, in cluster order (one gather per column, no sorted copy afterwards)
+    # the respondents used (with clusters, in cluster order), gathered column by column
     rows = np.flatnonzero(ok)
     clustered = replicates is not None and replicates.clusters is not None
     if clustered:
         cl = replicates.clusters[rows]
         if cl.size > 1 and np.any(cl[1:] < cl[:-1]):
             rows = rows[np.argsort(cl, kind="stable")]
-    Z = np.empty((rows.size, k + 1), order="F")
-    for j, c in enumerate(cols + [y]):
-        np.take(c, rows, out=Z[:, j])
-    wk = w[rows]
-    sums = _cluster_sums(Z, wk, replicates.clusters[rows], int(replicates.clusters.max()) + 1) if clustered else None
-    C = _cov_from_sums(sums[0].sum(), sums[1].sum(axis=0), sums[2].sum(axis=0)) if sums else _wcov(Z, wk)
+    if clustered:
+        sums = _cluster_sums(cols + [y], w, rows, replicates.clusters[rows], int(replicates.clusters.max()) + 1)
+        C = _cov_from_sums(sums[0].sum(), sums[1].sum(axis=0), sums[2].sum(axis=0))
+    else:
+        sums = None
+        Z = np.empty((rows.size, k + 1), order="F")
+        for j, c in enumerate(cols + [y]):
+            np.take(c, rows, out=Z[:, j], mode="clip")
+        wk = w[rows]
+        C = _wcov(Z, wk)
     sd = np.sqrt(np.diag(C))
     corr = C[:k, k] / (sd[:k] * sd[k])
     imp, r2 = _importance(C, method)

@@ -137,8 +137,8 @@ class ItemMatrix:
     def restrict(self, mask: np.ndarray) -> "ItemMatrix":
         """The same respondents with those outside `mask` as not answering (in place: the
         matrices are reused)."""
-        self.filled *= np.asarray(mask, dtype=float)[:, None]
-        self.answered &= np.asarray(mask, dtype=bool)[:, None]
+        np.multiply(self.filled, np.asarray(mask, dtype=float)[:, None], out=self.filled)
+        np.logical_and(self.answered, np.asarray(mask, dtype=bool)[:, None], out=self.answered)
         self.__dict__.pop("values", None)
         return self
 
@@ -194,12 +194,13 @@ class ItemSums:
         w = np.asarray(sampling_weights, float)
         J = len(m.names)
         weights, totals = np.empty((G, J)), np.empty((G, J))
-        any_answer = np.zeros(g.shape[0])
+        any_answer = np.zeros(g.shape[0], dtype=bool)
+        buf = np.empty(g.shape[0])  # one buffer for the weighted columns
         for j in range(J):  # column by column: the matrices are in column order
             a = m.answered[:, j]
-            weights[:, j] = np.bincount(g, weights=w * a, minlength=G)
-            totals[:, j] = np.bincount(g, weights=w * m.filled[:, j], minlength=G)
-            np.maximum(any_answer, a, out=any_answer)
+            weights[:, j] = np.bincount(g, weights=np.multiply(w, a, out=buf), minlength=G)
+            totals[:, j] = np.bincount(g, weights=np.multiply(w, m.filled[:, j], out=buf), minlength=G)
+            np.logical_or(any_answer, a, out=any_answer)
         return cls(m.names, weights, totals, np.bincount(g, weights=any_answer, minlength=G))
 
 
@@ -307,12 +308,12 @@ def _t_result(diff: float, se: float, df: float) -> TestResult:
 
 
 def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[TreeNode], *,
-                      block: int = 4096) -> dict[str, np.ndarray]:
+                      node_ids: Sequence[str] | None = None, block: int = 8192) -> dict[str, np.ndarray]:
     """Each respondent's score on every node: the node's weighted combination of the item scores
     the respondent gave (weights rescaled over the items answered); NaN with no item answered.
     For effect sizes, rank tests, entropy weights and drivers; indices use item means.
     Computed level by level as two matrix products (scores, and weights of answered items),
-    in blocks of rows."""
+    in blocks of rows. With `node_ids`, only those nodes are returned (all are computed)."""
     m = items if isinstance(items, ItemMatrix) else ItemMatrix.of(items)
     col = {k: j for j, k in enumerate(m.names)}
     width = len(m.names)
@@ -333,28 +334,41 @@ def respondent_scores(items: Mapping[str, Any] | ItemMatrix, nodes: Sequence[Tre
         pending = [nd for nd in pending if nd.id not in col]
     n = m.filled.shape[0]
     J = len(m.names)
-    out = np.empty((width - J, n))  # one contiguous row per node
-    # Items x respondents orientation: the column-ordered item matrices transposed are
-    # contiguous rows, and W' @ block is a plain matrix product.
-    FT, AT = m.filled.T, m.answered.T
-    for s0 in range(0, n, block):
-        F = [FT[:, s0:s0 + block]]
-        A = [AT[:, s0:s0 + block].astype(float)]
-        done = 0
-        for ready, W in levels:
-            num, den, a = 0.0, 0.0, 0
-            for f, an in zip(F, A):
-                num = num + W[a:a + f.shape[0]].T @ f
-                den = den + W[a:a + f.shape[0]].T @ an
-                a += f.shape[0]
-            lev = np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
-            out[done:done + len(ready), s0:s0 + block] = lev
-            done += len(ready)
-            ok = ~np.isnan(lev)
-            F.append(np.where(ok, lev, 0.0))
-            A.append(ok.astype(float))
     names = [nd.id for ready, _ in levels for nd in ready]
-    return {k: out[j] for j, k in enumerate(names)}
+    wanted = set(names if node_ids is None else node_ids)
+    if not wanted <= set(names):
+        raise ValueError(f"node_ids not in the tree: {sorted(wanted - set(names))}")
+    # one array per node, not one block of all: arrays of a single column's size are reused
+    # from freed memory by the allocator, where a large fresh block costs page faults
+    out = [np.empty(n) if k in wanted else None for k in names]
+    # Items x respondents orientation, in blocks of rows: the column-ordered item matrices
+    # transposed are contiguous rows. One buffer holds the items and then each level's scores
+    # (0 where NaN) and another the 0/1 flags, so that a level is W' @ buffer, one product for
+    # the scores and one for the weights of what was answered. A node with no weight answered
+    # has a score total of 0 too (its children are 0 there), so num / den is NaN exactly there.
+    FT, AT = m.filled.T, m.answered.T
+    Fb, Ab = np.empty((width, block)), np.empty((width, block))
+    Wts = [np.ascontiguousarray(W.T) for _, W in levels]
+    for s0 in range(0, n, block):
+        b = min(block, n - s0)
+        F, A = Fb[:, :b], Ab[:, :b]
+        F[:J] = FT[:, s0:s0 + b]
+        A[:J] = AT[:, s0:s0 + b]
+        r = J
+        for Wt in Wts:
+            L = Wt.shape[0]
+            num = Wt @ F[:r]
+            den = Wt @ A[:r]
+            with np.errstate(invalid="ignore"):
+                lev = np.divide(num, den, out=num)
+            for i in range(L):
+                if out[r - J + i] is not None:
+                    out[r - J + i][s0:s0 + b] = lev[i]
+            ok = np.greater(den, 0, out=A[r:r + L])
+            np.copyto(F[r:r + L], lev)
+            np.copyto(F[r:r + L], 0.0, where=ok == 0)
+            r += L
+    return {k: v for k, v in zip(names, out) if v is not None}
 
 
 def _domain_codes(groups: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -392,25 +406,42 @@ def index_tree_by(items: Any, design: Design, nodes: Sequence[TreeNode], groups:
     sw = np.asarray(op @ (resp * w)).ravel()
     sw2 = np.asarray(op @ (resp * w * w)).ravel()
     neff = np.divide(sw ** 2, sw2, out=np.full(D, np.nan), where=sw2 > 0)
-    out: dict[str, dict[Any, Estimate]] = {}
-    rows = np.arange(design.n)
+    # every wanted node's influence values in one sparse matrix (rows x nodes*domains, a
+    # node's domains side by side): one variance pass for all of them
+    n, K = design.n, len(wanted)
+    xs = []
+    coef_rows = np.empty((n, J))  # each row's domain coefficients of a node
     for k in wanted:
-        Ck = np.nan_to_num(coef[:, k, :])  # D x J
-        x = np.einsum("ij,ij->i", E, Ck[dd])
+        np.take(np.nan_to_num(coef[:, k, :]), dd, axis=0, out=coef_rows, mode="clip")
+        x = np.einsum("ij,ij->i", E, coef_rows)
         x[~present] = 0.0
-        X = sp.csr_matrix((x, (rows, dd)), shape=(design.n, D))
-        var = design.variance(X, diagonal_only=True)
-        vals = np.einsum("dj,dj->d", Ck, np.nan_to_num(mu))
+        xs.append(x)
+    X = sp.csr_matrix((np.concatenate(xs) if xs else np.zeros(0),
+                       (np.tile(np.arange(n), K), (dd[None, :] + D * np.arange(K)[:, None]).ravel())),
+                      shape=(n, K * D))
+    var = design.variance(X, diagonal_only=True).reshape(K, D) if K else np.zeros((0, D))
+    empty = np.isnan(coef).all(axis=2)  # D x nodes: no scored answer
+    mu0 = np.nan_to_num(mu)
+    lab_list = labels.tolist()
+    df_list = dfs.astype(float).tolist()
+    n_list = [int(v) for v in np.rint(nobs)]  # round half to even, as round()
+    neff_list = neff.tolist()
+    out: dict[str, dict[Any, Estimate]] = {}
+    for i, k in enumerate(wanted):
+        vals = np.einsum("dj,dj->d", np.nan_to_num(coef[:, k, :]), mu0).tolist()
+        se = np.sqrt(np.maximum(var[i], 0.0)).tolist()
+        nid = nodes[k].id
+        prefix = f"{nid}:"
         res = {}
-        for j, lab in enumerate(labels.tolist()):
-            if np.isnan(coef[j, k]).all():
-                res[lab] = Estimate(value=math.nan, std_error=math.nan, df=float(dfs[j]), n=int(round(nobs[j])),
-                                    notes=(f"{nodes[k].id}: no scored answer",))
+        for j, lab in enumerate(lab_list):
+            if empty[j, k]:
+                res[lab] = Estimate(value=math.nan, std_error=math.nan, df=df_list[j], n=n_list[j],
+                                    notes=(f"{nid}: no scored answer",))
             else:
-                res[lab] = Estimate(value=float(vals[j]), std_error=math.sqrt(max(float(var[j]), 0.0)),
-                                    df=float(dfs[j]), n=int(round(nobs[j])), n_effective=float(neff[j]),
-                                    notes=tuple(n for n in dom_notes[j] if n.startswith(f"{nodes[k].id}:")))
-        out[nodes[k].id] = res
+                res[lab] = Estimate(value=vals[j], std_error=se[j], df=df_list[j], n=n_list[j],
+                                    n_effective=neff_list[j],
+                                    notes=tuple(t for t in dom_notes[j] if t.startswith(prefix)))
+        out[nid] = res
     return out
 
 
@@ -430,9 +461,17 @@ def index_contrasts(items: Any, design: Design, nodes: Sequence[TreeNode], node_
     Wl = np.asarray(op @ Wt)
     Sl = np.asarray(op @ WY)
 
+    cache: dict[bytes, np.ndarray] = {}  # the node's coefficients by the items available
+
+    def coefficients(available: np.ndarray) -> np.ndarray:
+        key = available.tobytes()
+        if key not in cache:
+            cache[key] = np.nan_to_num(item_coefficients(nodes, names, available=available)[0][k])
+        return cache[key]
+
     def parts(W: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mu = np.divide(S, W, out=np.full(W.shape, np.nan), where=W > 0)
-        A = np.vstack([np.nan_to_num(item_coefficients(nodes, names, available=row > 0)[0][k]) for row in W])
+        A = np.vstack([coefficients(row > 0) for row in W])
         return mu, A, np.einsum("lj,lj->l", A, np.nan_to_num(mu))
 
     mu_l, A_l, val_l = parts(Wl, Sl)

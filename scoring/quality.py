@@ -63,15 +63,28 @@ def _duplicates_filled(f: np.ndarray, ans: np.ndarray, flag: np.ndarray) -> np.n
     p2 = rng.standard_normal((f.shape[1], 2))
     keys = f @ p1 + ans.astype(float) @ p2 if ans.shape[0] * ans.shape[1] < 4_000_000 else \
         np.vstack([f[s:s + 65536] @ p1 + ans[s:s + 65536].astype(float) @ p2 for s in range(0, n, 65536)])
-    order = np.argsort(keys[:, 0], kind="stable")
+    order = np.argsort(keys[:, 0])  # runs are re-sorted by row below: any order of ties will do
     ks = keys[order]
     starts = np.concatenate([[0], np.flatnonzero(ks[1:, 0] != ks[:-1, 0]) + 1, [n]])
-    for k in np.flatnonzero(np.diff(starts) > 1):
-        run = np.sort(order[starts[k]:starts[k + 1]])
+    long = np.flatnonzero(np.diff(starts) > 1)
+    if not long.size:
+        return flag
+    # every run of equal keys at once: its rows in row order, each compared with the run's first
+    run_of = np.repeat(np.arange(long.size), starts[long + 1] - starts[long])
+    rows = order[np.concatenate([np.arange(starts[k], starts[k + 1]) for k in long])]
+    by = np.lexsort((rows, run_of))
+    rows, run_of = rows[by], run_of[by]
+    head = np.r_[True, run_of[1:] != run_of[:-1]]
+    lead = rows[head][run_of]
+    equal = ((f[rows] == f[lead]) & (ans[rows] == ans[lead])).all(axis=1)
+    flag[rows[equal & ~head]] = True
+    # runs where a row differs from the first (keys equal by chance): the rest row by row
+    for k in np.unique(run_of[~equal]):
+        run = np.sort(order[starts[long[k]]:starts[long[k] + 1]])
         while run.shape[0] > 1:
-            equal = ((f[run] == f[run[0]]) & (ans[run] == ans[run[0]])).all(axis=1)
-            flag[run[1:][equal[1:]]] = True
-            run = run[~equal]
+            same = ((f[run] == f[run[0]]) & (ans[run] == ans[run[0]])).all(axis=1)
+            flag[run[1:][same[1:]]] = True
+            run = run[~same]
     return flag
 
 

@@ -116,9 +116,13 @@ def bootstrap(design: Design, *, replicates: int = 500, seed: int | None = None)
     st = design.stages[0]
     n_clusters = int(st.clusters.max()) + 1
     cm = np.ones((n_clusters, replicates))
-    for h in np.unique(st.strata):
-        in_h = st.strata == h
-        psus = np.unique(st.clusters[in_h])
+    # each cluster's stratum (clusters are nested in strata): the PSUs of a stratum without a
+    # pass over the respondents per stratum
+    stratum_of = np.full(n_clusters, -1, dtype=np.int64)
+    stratum_of[st.clusters] = st.strata
+    nested = bool(np.array_equal(stratum_of[st.clusters], st.strata))
+    for h in np.unique(stratum_of[stratum_of >= 0] if nested else st.strata):
+        psus = np.flatnonzero(stratum_of == h) if nested else np.unique(st.clusters[st.strata == h])
         nh = psus.shape[0]
         if nh < 2:
             continue

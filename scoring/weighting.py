@@ -248,30 +248,33 @@ def calibrate(design: Design, model_matrix: Any, population_totals: Any, *, calf
 
 
 def trim_weights(design: Design, *, lower: float = -math.inf, upper: float = math.inf,
-                 strict: bool = False) -> Design:
+                 strict: bool = False, mask: Any = None) -> Design:
     """Trim weights to [lower, upper]; the amount cut is spread equally over the weights not
     trimmed, which keeps the total (R ``trimWeights``). With `strict`, repeat until no weight
-    is outside the bounds."""
+    is outside the bounds. With `mask`, only those respondents' weights are trimmed or take a
+    share of the cut; the others (e.g. excluded, with weight 0) keep theirs."""
     if lower > upper:
         raise ValueError(f"lower ({lower}) must not be above upper ({upper})")
     w = np.asarray(design.sampling_weights, dtype=float)
+    inset = np.ones(w.shape[0], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     passes = 0
     trimmed = 0
     while True:
-        outside = (w < lower) | (w > upper)
+        outside = inset & ((w < lower) | (w > upper))
         if not outside.any():
             break
-        if outside.all():
+        inside = inset & ~outside
+        if not inside.any():
             raise ValueError("every weight is outside the bounds; widen them")
         passes += 1
         trimmed = max(trimmed, int(outside.sum()))
-        new = np.clip(w, lower, upper)
+        new = np.where(inset, np.clip(w, lower, upper), w)
         cut = w - new
-        new[~outside] += cut.sum() / (~outside).sum()
+        new[inside] += cut.sum() / inside.sum()
         w = new
         if not strict or passes >= 100:
             break
-    still = int(((w < lower) | (w > upper)).sum())
+    still = int((inset & ((w < lower) | (w > upper))).sum())
     notes = (f"{trimmed} weights trimmed",) + ((f"{still} weights still outside the bounds after spreading "
                                                 "the trimmed amount",) if still else ())
     record = WeightingRecord(method="trim", iterations=passes, converged=still == 0,

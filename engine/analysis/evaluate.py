@@ -35,12 +35,30 @@ LARGE_DOMAIN = 200
 Progress = Callable[[str], None]
 
 
+_CRITICAL: dict[tuple[float, float], float] = {}
+
+
+def _critical(level: float, df: float) -> float:
+    """The intervals' critical value: the upper end of the interval of 0 with standard error 1."""
+    key = (level, df)
+    if key not in _CRITICAL:
+        _CRITICAL[key] = sc.Estimate(value=0.0, std_error=1.0, df=df, n=0).confidence_interval(level).high
+    return _CRITICAL[key]
+
+
 def _est(target: str, kind: str, e: sc.Estimate, level: float, domain: tuple[str, str] | None = None) -> dict:
-    ci = e.confidence_interval(level) if e.std_error == e.std_error else None
+    if e.std_error != e.std_error:
+        low = high = math.nan
+    elif type(e) is sc.Estimate:  # value -/+ c se, as its confidence_interval (tens of thousands of domains)
+        c = _critical(level, e.df)
+        low, high = e.value - c * e.std_error, e.value + c * e.std_error
+    else:
+        ci = e.confidence_interval(level)
+        low, high = ci.low, ci.high
     return {"target": target, "kind": kind,
             "domain": None if domain is None else {"variable": domain[0], "value": domain[1]},
-            "value": e.value, "std_error": e.std_error, "ci_low": ci.low if ci else math.nan,
-            "ci_high": ci.high if ci else math.nan, "confidence_level": level, "df": e.df, "n": e.n,
+            "value": e.value, "std_error": e.std_error, "ci_low": low,
+            "ci_high": high, "confidence_level": level, "df": e.df, "n": e.n,
             "n_effective": e.n_effective, "deff": e.design_effect, "notes": list(e.notes)}
 
 
@@ -112,7 +130,8 @@ def _design(plan: Plan, data: Dataset, keep: np.ndarray, base: Path) -> sc.Desig
         mean_w = float(design.sampling_weights[keep].mean())
         scale = mean_w if t.relative else 1.0
         trimmed = sc.trim_weights(design, lower=(t.lower or 0) * scale if t.lower is not None else -math.inf,
-                                  upper=t.upper * scale if t.upper is not None else math.inf, strict=True)
+                                  upper=t.upper * scale if t.upper is not None else math.inf, strict=True,
+                                  mask=keep)  # excluded respondents keep their weight 0
         if record is not None:  # keep the weighting's record; add what trimming did
             tr = trimmed.weighting
             record = sc.WeightingRecord(method=f"{record.method}+trim", iterations=record.iterations,
@@ -147,8 +166,9 @@ def _quality(plan: Plan, q: Questionnaire, data: Dataset, item_ids: list[str],
         flags["straightlining"] = flag
     if (rules.max_missing_share is not None or rules.max_na_share is not None) and item_ids:
         # per respondent: items with an answer code, and of them those that do not score (不了解)
-        coded = np.zeros(data.n, dtype=np.int64)
-        na = np.zeros(data.n, dtype=np.int64)
+        small = np.int16 if J < 2 ** 15 else np.int64  # counts of at most J: small integers, fast sums
+        coded = np.zeros(data.n, dtype=small)
+        na = np.zeros(data.n, dtype=small)
         for j, i in enumerate(item_ids):
             a = data.answered(i)
             coded += a
@@ -221,17 +241,20 @@ def _evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pr
     answered_n = items.answered.sum(axis=0)
     plain = np.divide(items.filled.sum(axis=0), answered_n, out=np.zeros(answered_n.shape), where=answered_n > 0)
     unweighted_value = float(np.nan_to_num(A[[n.id for n in nodes].index(OVERALL)]) @ plain)
+    overall_by: dict[str, dict] = {}  # the overall index by each domain variable, for the league tables
     for var in plan.domains:
         progress(f"indices by {var}")
         grp, labels = _groups(data, var, keep)
         wanted = None if len(labels) <= LARGE_DOMAIN else [OVERALL] + [dm.id for dm in tree.dimensions]
         by = index_tree_by(est_items, est_design, nodes, to_group(grp), node_ids=wanted)
+        overall_by[var] = by[OVERALL]
         for nid, res in by.items():
             for code, e in res.items():
                 estimates.append(_est(nid, "index", e, level, (var, str(labels[int(code)]))))
     progress("comparisons")
     comparisons = []
-    resp = respondent_scores(items, nodes)
+    resp = respondent_scores(items, nodes, node_ids=[OVERALL] + [ind.id for d in tree.dimensions
+                                                             for ind in d.indicators])
     for c in plan.comparisons:
         if c.kind != "domains" or c.by is None:
             continue
@@ -341,12 +364,14 @@ def _evaluate(plan: Plan, q: Questionnaire, data: Dataset, *, base_dir: Path, pr
                                                                         _codes(data, plan.design.psu[0])[0]))
         if nested_in_psu:
             ok = ~np.isnan(grp)
-            ests = compare.within_unit_estimates(np.where(ok, resp[OVERALL], np.nan), np.where(ok, grp, -1),
+            ests = compare.within_unit_estimates(np.where(ok, resp[OVERALL], np.nan),
+                                                 np.where(ok, _codes(data, var)[0], -1),
                                                  sampling_weights=np.where(ok, w, 0.0))
             ests = {k: v for k, v in ests.items() if k >= 0}
             source = "within-unit variance (the units are sampling units, whose design-based SE is zero)"
         else:
-            ests = index_tree_by(est_items, est_design, nodes, to_group(grp), node_ids=[OVERALL])[OVERALL]
+            ests = overall_by[var] if var in overall_by else \
+                index_tree_by(est_items, est_design, nodes, to_group(grp), node_ids=[OVERALL])[OVERALL]
             source = "design-based"
         ests = {str(names[int(k)]): e for k, e in ests.items()}
         rows = compare.league_table(ests, min_n=plan.min_cell_size, confidence_level=level,
@@ -440,5 +465,5 @@ def _collapsed(data: Dataset, design: sc.Design, items: ItemMatrix, group_vars: 
 def _nested(units: np.ndarray, psu: np.ndarray) -> bool:
     """True when every unit (code >= 0) lies inside one PSU."""
     ok = units >= 0
-    pairs = np.unique(units[ok] * (int(psu.max()) + 1) + psu[ok])
+    pairs = factorize(units[ok] * (int(psu.max()) + 1) + psu[ok])[0]  # distinct (unit, PSU) pairs
     return np.unique(pairs // (int(psu.max()) + 1)).shape[0] == pairs.shape[0]

@@ -173,3 +173,29 @@ def test_straight_lining_counts_the_same_code_across_reverse_worded_items(tmp_pa
     res = evaluate(plan, q, read_csv(wave, q, plan), base_dir=PLAN.parent, bootstrap_replicates=0)
     flagged = res["quality"]["flagged_rows_first"]["straightlining"]
     assert 2 in flagged and 3 not in flagged  # file lines of data rows 1 and 2
+
+
+def test_excluded_respondents_leave_the_estimates_as_if_their_rows_were_absent(wave, tmp_path):
+    """quality.exclude: the flagged respondents count in the quality report but not in the
+    estimates; the indices equal those of the file without their rows."""
+    import msgspec
+    from engine.analysis import evaluate, read_csv
+    from engine.loader import load_plan, load_questionnaire
+    q, plan = load_questionnaire(QUESTIONNAIRE), load_plan(PLAN)
+    plan = msgspec.structs.replace(plan, quality=msgspec.structs.replace(plan.quality, exclude=["speeder"]))
+    res = evaluate(plan, q, read_csv(wave, q, plan), base_dir=PLAN.parent, bootstrap_replicates=0)
+    rows = list(csv.reader(open(wave, encoding="utf-8")))
+    d = rows[0].index("duration_seconds")
+    dropped = {line for line, r in enumerate(rows, start=1) if line > 1 and float(r[d]) < plan.quality.min_duration_seconds}
+    assert res["quality"]["excluded"] == len(dropped) > 0
+    assert res["data"]["used"] == res["data"]["rows"] - len(dropped)
+    kept = tmp_path / "kept.csv"
+    with open(kept, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([r for line, r in enumerate(rows, start=1) if line not in dropped])
+    ref = evaluate(plan, q, read_csv(kept, q, plan), base_dir=PLAN.parent, bootstrap_replicates=0)
+    assert ref["quality"]["counts"]["speeder"] == 0
+    est = {(e["target"], json.dumps(e["domain"])): e for e in res["estimates"]}
+    for e in ref["estimates"]:
+        mine = est[(e["target"], json.dumps(e["domain"]))]
+        assert mine["value"] == pytest.approx(e["value"], rel=1e-9, nan_ok=True)
+        assert mine["n"] == e["n"]

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import scoring as sc
-from scoring import compare, drivers, reliability
+from scoring import compare, drivers, quality, reliability
 from scoring.index import TreeNode, index_tree, index_tree_by
 from tests.scoring._data import FIXTURES, dataset
 
@@ -204,6 +204,26 @@ def test_driver_bootstrap_by_cluster_sums_equals_row_by_row():
     assert sum(fast.importance) == pytest.approx(fast.r_squared)
 
 
+def test_driver_cluster_sums_in_chunks_equal_the_direct_sums():
+    # chunks of whole clusters: a chunk smaller than a cluster, a few clusters, all of them
+    rng = np.random.default_rng(3)
+    n, m = 500, 23
+    cs = np.sort(rng.integers(0, m, n))
+    cs[cs == 7] = 8  # a cluster code with no rows
+    cols = [rng.normal(size=n + 40) for _ in range(4)]
+    w = rng.uniform(0.5, 2, n + 40)
+    rows = np.sort(rng.choice(n + 40, n, replace=False))
+    Z = np.column_stack([c[rows] for c in cols])
+    wk = w[rows]
+    sz = np.array([(wk[cs == c, None] * Z[cs == c]).sum(axis=0) for c in range(m)])
+    szz = np.array([(Z[cs == c] * wk[cs == c, None]).T @ Z[cs == c] for c in range(m)])
+    for chunk in (1, 17, 60, 10_000):
+        sw_, sz_, szz_ = drivers._cluster_sums(cols, w, rows, cs, m, chunk=chunk)
+        np.testing.assert_allclose(sw_, np.bincount(cs, weights=wk, minlength=m), rtol=1e-12)
+        np.testing.assert_allclose(sz_, sz, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(szz_, szz, rtol=1e-12, atol=1e-12)
+
+
 def test_collapsed_design_gives_the_row_level_numbers():
     from scoring.design import collapse, factorize
     from scoring.index import ItemSums, index_contrasts
@@ -253,6 +273,31 @@ def test_respondent_scores_rescale_weights_over_answered_items():
     s = respondent_scores(items, nodes)
     np.testing.assert_allclose(s["ab"], [75.0, 80.0, 50.0, np.nan])
     np.testing.assert_allclose(s["top"], [67.5, 70.0, 55.0, np.nan])
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_duplicates_flag_every_repeat_of_an_earlier_row(collide, monkeypatch):
+    """Against a dictionary of rows seen; with `collide`, the projections are zero so that every
+    row has the same key (the row-by-row path for keys equal by chance)."""
+    if collide:
+        class Zero:
+            def __init__(self, *args):
+                pass
+
+            def standard_normal(self, shape):
+                return np.zeros(shape)
+        monkeypatch.setattr(np.random, "default_rng", Zero)
+    rng = np.random.RandomState(1)
+    for _ in range(20):
+        n, J = rng.randint(2, 300), rng.randint(1, 6)
+        ans = np.asfortranarray(rng.random_sample((n, J)) < 0.8)
+        filled = np.asfortranarray(np.where(ans, rng.randint(0, 3, (n, J)) * 25.0, 0.0))
+        seen, expect = set(), np.zeros(n, dtype=bool)
+        for i in range(n):
+            key = (filled[i].tobytes(), ans[i].tobytes())
+            expect[i] = key in seen
+            seen.add(key)
+        np.testing.assert_array_equal(quality.duplicates(filled, answered=ans), expect)
 
 
 def test_duplicates_from_filled_and_answered_equal_the_nan_form():

@@ -88,6 +88,17 @@ def test_trimming_keeps_the_total_and_the_bounds_with_strict():
     assert t.sampling_weights.max() <= 25 + 1e-9 and t.sampling_weights.min() >= 2 - 1e-9
 
 
+def test_trimming_with_a_mask_trims_only_those_respondents():
+    rng = np.random.default_rng(4)
+    w = rng.gamma(1.0, 10.0, 500)
+    keep = rng.random(500) < 0.8
+    w[~keep] = 0.0  # excluded respondents: weight 0, below any lower bound
+    t = sc.trim_weights(sc.survey_design(sampling_weights=w), lower=2, upper=25, strict=True, mask=keep)
+    alone = sc.trim_weights(sc.survey_design(sampling_weights=w[keep]), lower=2, upper=25, strict=True)
+    assert np.all(t.sampling_weights[~keep] == 0)
+    np.testing.assert_allclose(t.sampling_weights[keep], alone.sampling_weights, rtol=1e-12)
+
+
 def test_domain_outside_is_a_zero_influence_not_a_smaller_design():
     d = dataset("apistrat")
     design = sc.survey_design(strata=d["stype"], sampling_weights=d["pw"], fpc=d["fpc"])
