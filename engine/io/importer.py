@@ -147,7 +147,7 @@ def _parse_cell(layout: _Layout, col: Column, raw: str) -> tuple[Any, tuple[str,
             return None, ("C005", f"{raw} is outside {q.min or '...'} to {q.max or '...'}", None)
         return d.isoformat(), None
     if kind == "region":
-        if not raw.isdigit() or not 2 <= len(raw) <= 12:
+        if not (raw.isascii() and raw.isdigit()) or not 2 <= len(raw) <= 12:
             return None, ("C005", f"'{raw}' is not a region code (2 to 12 digits)", None)
         within = getattr(col.question, "within", None)
         if within and not raw.startswith(within):
@@ -520,7 +520,7 @@ def _fast_steps(layout: _Layout) -> Callable[[dict, dict, bool], tuple[dict, dic
                 "    else:"]
         if step.lookup is not None:
             ns[f"l{k}"] = step.lookup
-            src += [f"        value = l{k}.get(raw) if type(raw) is _str else None",
+            src += [f"        value = l{k}.get(raw) if type(raw) is _str and raw else None",  # '': no answer
                     "        if value is None:  # not a code or label as sent: the general way",
                     f"            ok, value = _typed(layout, s{k}, raw)",
                     "            if not ok:",

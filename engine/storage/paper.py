@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .models import AuditEntry, Response, Wave
-from .store import NotFound, Store, StoredResponse
+from .store import NotFound, Store, StoredResponse, quota_keys
 
 __all__ = ["PaperRow", "PageResult", "payload_digest", "insert_paper_rows", "record_audit", "response_pages"]
 
@@ -70,7 +70,7 @@ def insert_paper_rows(store: Store, wave_id: str, rows: Sequence[PaperRow], *, a
                          "invitation_id": None, "status": "complete", "mode": "paper", "answers": r.answers,
                          "attributes": r.attributes, "paradata": r.paradata, "idempotency_key": r.idempotency_key,
                          "payload_sha256": digest, "submitted_at": r.submitted_at or now, "created_at": now,
-                         "entered_by": actor})
+                         "entered_by": actor, **dict(zip(("community", "stratum"), quota_keys(r.attributes)))})
         inserted = 0
         if todo:
             ins = (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(Response.__table__)

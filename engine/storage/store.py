@@ -47,6 +47,15 @@ def payload_digest(wave_id: str, answers: dict[str, Any], token: str | None, att
                                         "c": complete})).hexdigest()
 
 
+def quota_keys(attributes: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(community, stratum) a response counts under in the wave's quotas: its attributes'
+    (an invitation's, merged in, or as sent by the API or a paper form), where they are codes
+    the columns hold (text of at most 64 characters)."""
+    c, st = attributes.get("community"), attributes.get("stratum")
+    return (c if isinstance(c, str) and 0 < len(c) <= 64 else None,
+            st if isinstance(st, str) and 0 < len(st) <= 64 else None)
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -217,11 +226,13 @@ class Store:
                                  **attrs}
                         if complete:
                             inv.used_at = _now()
+                    community, stratum = quota_keys(attrs)
                     row = Response(wave_id=wave_id, questionnaire_version_id=w.questionnaire_version_id,
                                    invitation_id=inv.id if inv else None, status="complete" if complete else "partial",
                                    mode=mode, attributes=attrs, answers=answers, paradata=paradata or {},
                                    idempotency_key=idempotency_key, payload_sha256=digest,
-                                   submitted_at=_now() if complete else None, entered_by=entered_by)
+                                   submitted_at=_now() if complete else None, entered_by=entered_by,
+                                   community=community, stratum=stratum)
                     s.add(row)
                     s.flush()
                     return _record(row)

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from .db import json_text
 from .models import MODES, Invitation, Response
 from ._fast import insert_statement_ids, select_in
-from .store import Conflict, NotFound, Store, StoredResponse, _now, hash_token, payload_digest
+from .store import Conflict, NotFound, Store, StoredResponse, _now, hash_token, payload_digest, quota_keys
 
 __all__ = ["SubmissionItem", "submission_item", "submissions_kind"]
 
@@ -170,11 +170,13 @@ def write_submissions(conn: Connection, items: Sequence[SubmissionItem]) -> list
         if key is not None:
             claimed[key] = k
         row_of.append(k)
+        community, stratum = quota_keys(attrs)
         rows.append({"wave_id": i.wave_id, "questionnaire_version_id": w.questionnaire_version_id,
                      "invitation_id": inv.id if inv else None, "status": "complete" if i.complete else "partial",
                      "mode": i.mode, "attributes": attrs, "answers": i.answers, "paradata": i.paradata,
                      "idempotency_key": key, "payload_sha256": i.digest,
-                     "submitted_at": now if i.complete else None, "entered_by": i.entered_by, "created_at": now})
+                     "submitted_at": now if i.complete else None, "entered_by": i.entered_by, "created_at": now,
+                     "community": community, "stratum": stratum})
     if rows:
         ids = insert_statement_ids(conn, _RESPONSE, rows, before=top)
         for k, rid, row in zip(row_of, ids, rows):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import re
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,9 +17,11 @@ from msgspec import Meta
 from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.connection import ASGIConnection
+from litestar._asgi.utils import is_valid_host
 from litestar.handlers.base import BaseRouteHandler
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.openapi import OpenAPIConfig
+from litestar.utils import normalize_path
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from ..analysis.ratings import GROUPS
@@ -101,7 +102,7 @@ class TransactionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, fr
 
 _TRANSACTIONS = msgspec.json.Decoder(list[TransactionIn])
 _SUBMISSION = msgspec.json.Decoder(SubmissionIn)
-_RESPONSES_PATH = re.compile(r"/api/v1/waves/([^/]+)/responses")
+_RESPONSES_TEMPLATE = "/api/v1/waves/{wave_id}/responses"  # the route's, as litestar's router names it
 #: the largest body the submission lane reads itself (larger ones go to the route, limit 10 MB)
 LANE_MAX_BODY = 1 << 20
 
@@ -346,13 +347,21 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
         request (engine/web/lane.py); None or a replaying receive hands it to the route."""
         if scope["method"] != "POST":
             return None
-        m = _RESPONSES_PATH.fullmatch(scope["path"])
-        if m is None:
+        path = scope["path"]
+        if root_path := scope.get("root_path", ""):  # as litestar's router reads the path
+            path = path.split(root_path, maxsplit=1)[-1]
+        try:
+            _, _, _, params, template = app.asgi_router.handle_routing(path=normalize_path(path), method="POST")
+        except Exception:
             return None
-        auth = api_key = idem = ctype = None
+        if template != _RESPONSES_TEMPLATE:
+            return None
+        auth = api_key = idem = ctype = host = None
         idem_count = 0
         for name, value in scope["headers"]:
-            if name == b"authorization":
+            if name == b"host":
+                host = value if host is None else host
+            elif name == b"authorization":
                 auth = value if auth is None else auth
             elif name == b"x-api-key":
                 api_key = value if api_key is None else api_key
@@ -361,6 +370,8 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
             elif name == b"content-type":
                 ctype = value if ctype is None else ctype
         if idem_count > 1 or (idem is not None and not IDEMPOTENCY_KEY.fullmatch(idem)):
+            return None
+        if host is not None and not is_valid_host(host):  # the router answers 400
             return None
         if ctype is None or not ctype.lower().startswith(b"application/json"):
             return None
@@ -374,7 +385,7 @@ def create_app(store: Store, *, policy: Policy, calendar: Calendar | None = None
             return replay(chunks, more, receive)
         try:
             data = _SUBMISSION.decode(b"".join(chunks))
-            wave_id = m.group(1)
+            wave_id = params["wave_id"]
             answers, attributes = checker.check(wave_id, data.answers, data.attributes, token=data.token,
                                                 complete=data.complete)
         except Exception:  # the route says what is wrong (400, 404, 422)

@@ -8,7 +8,8 @@ request. For the integrator's submission that chain cost more of the event loop 
 submission's own work. The lane runs first (`ManyiApp.__call__`) and takes a request only
 when everything about it is already known to be fine:
 
-- the method and path are those of the route;
+- litestar's router would give it to the route (its own routing of the path, after the
+  `root_path`), and the Host header is one the router accepts;
 - the API key's role is in the key cache, fresh, and admitted by the route;
 - the body is a JSON `SubmissionIn` of at most the app's body limit, and the
   Idempotency-Key header (if any) is one header that the route's parameter accepts;

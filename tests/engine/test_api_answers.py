@@ -154,5 +154,36 @@ def test_the_quick_path_accepts_exactly_what_check_answers_accepts_with_the_same
                                       "g_b": "1", "q_d": "2026-05-01", "q_r": "110105001"},
                                      {"q_band": "young", "q_n": 1, "q_m": ["b", "other"]}])
     mini = _compare(_inline(MINI), 3, 1000, [{"q_age": 70, "q_care": "助餐"}, {"q_age": 30}])
-    for accepted, refused in (shipped, small, mini):  # both verdicts were reached often
-        assert accepted > 100 and refused > 100, (shipped, small, mini)
+    blank = _compare(_inline(BLANK_LABEL), 4, 1000, [{"q1": "a"}, {"q1": "b", "q2": "a"}])
+    for accepted, refused in (shipped, small, mini, blank):  # both verdicts were reached often
+        assert accepted > 100 and refused > 100, (shipped, small, mini, blank)
+
+
+#: a label of spaces only (the loader accepts it): '' is still no answer, not that choice
+BLANK_LABEL = """\
+kind: survey
+id: blank
+version: "1"
+title: {zh: 空白标签}
+sections:
+  - id: s1
+    title: {zh: 一}
+    questions:
+      - kind: single
+        id: q1
+        label: {zh: 一}
+        choices:
+          - {code: a, label: {zh: 甲, en: "\u3000"}}
+          - {code: b, label: {zh: " ", en: B}}
+      - kind: single
+        id: q2
+        required: false
+        label: {zh: 二}
+        choices:
+          - {code: a, label: {zh: "\t", en: A}}
+"""
+
+
+def test_region_codes_are_ascii_digits():
+    problems, _, _ = check_answers(Q, _valid(), {**ATTRS, "community": "33010200100²"})
+    assert [(p.question, p.code) for p in problems] == [("community", "C005")]

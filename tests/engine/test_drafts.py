@@ -70,6 +70,27 @@ def test_quota_counts_page_and_api_completions(wave):
         start_draft(wave, new_draft_key(), wave_id="w1", invitation=False, community="c1")
 
 
+def test_quota_counts_responses_without_invitation_under_their_attributes(wave):
+    """An integrator's submission (alone or group-committed) and a paper row count under the
+    community and stratum of their attributes; a value the columns cannot hold counts nowhere."""
+    from engine.storage.group import GroupCommitter
+    from engine.storage.paper import PaperRow, insert_paper_rows
+    from engine.storage.submissions import submission_item, submissions_kind
+
+    wave.submit("w1", {}, attributes={"community": "c1", "stratum": "rural"})
+    assert quota_status(wave, "w1", community=None, stratum="rural") == ("stratum", "rural", 1, 1)
+    committer = GroupCommitter(wave.engine)
+    try:
+        committer.write_sync(submissions_kind(wave), submission_item("w1", {}, attributes={"community": "c1"}))
+        committer.write_sync(submissions_kind(wave), submission_item("w1", {}, attributes={"community": 7}))
+        committer.write_sync(submissions_kind(wave), submission_item("w1", {}, attributes={"community": "c" * 65}))
+    finally:
+        committer.stop()
+    assert quota_status(wave, "w1", community="c1", stratum=None) is None  # 2 of 3
+    insert_paper_rows(wave, "w1", [PaperRow("paper:1", {}, {"community": "c1"}, {}, None)])
+    assert quota_status(wave, "w1", community="c1", stratum=None) == ("community", "c1", 3, 3)
+
+
 def test_concurrent_completions_never_pass_the_quota(wave):
     keys = [new_draft_key() for _ in range(8)]
     drafts = [start_draft(wave, k, wave_id="w1", invitation=False, community="c1") for k in keys]

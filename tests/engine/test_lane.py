@@ -65,7 +65,9 @@ def _requests(keys: dict) -> list[tuple[str, dict, bytes]]:
         (PATH, {**i}, enc(ok)),                                              # no content type
         (PATH, {**j, **i, "idempotency-key": "has space"}, enc(ok)),         # the header's pattern: 400
         (PATH, {**j, **i, "idempotency-key": "k" * 129}, enc(ok)),
-        (PATH + "/", {**j, **i}, enc(ok)),
+        (PATH + "/", {**j, **i}, enc(ok)),                                  # the router takes it: so does the lane
+        ("/api/v1/waves/w%201/responses", {**j, **i}, enc(ok)),
+        (PATH, {**j, **i, "host": "a<b>"}, enc(ok)),                          # the router refuses the host: 400
         (PATH, {**j, **i}, enc({**ok, "answers": {**ok["answers"], "q_suggestions": "好" * 400_000}})),  # > 1 MB
     ]
 
@@ -111,6 +113,51 @@ def test_the_lane_answers_as_the_route_does(tmp_path):
     assert taken >= 8  # the lane answered the ordinary ones (and the refusals from the writer)
 
 
+async def _asgi(app, path: str, headers: list, chunks: list[bytes], root_path: str = "") -> tuple[int, bytes]:
+    messages = [{"type": "http.request", "body": c, "more_body": k < len(chunks) - 1} for k, c in enumerate(chunks)]
+    out: list = []
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(m):
+        out.append(m)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": root_path,
+             "client": ("127.0.0.1", 1), "server": ("testserver", 80), "headers": headers}
+    await app(scope, receive, send)
+    return out[0]["status"], b"".join(m.get("body", b"") for m in out[1:])
+
+
+def test_paths_under_a_root_path_are_read_as_the_router_reads_them(tmp_path):
+    """Behind a proxy that mounts the service under a prefix (uvicorn --root-path), the lane
+    takes what the route would get and nothing else."""
+    got = {}
+    for lanes in (True, False):
+        url = f"sqlite:///{tmp_path / str(lanes)}.db"
+        upgrade(url)
+        store = Store(url)
+        keys = _setup(store)
+        app = create_app(store, policy=POLICY, secret=b"s")
+        if not lanes:
+            app.lanes = ()
+        headers = [(b"content-type", b"application/json"), (b"authorization", f"Bearer {keys['integrator']}".encode())]
+        body = json.dumps({"answers": valid_answers(7)}).encode()
+        with TestClient(app) as client:
+            client.get("/api/v1/waves/w1/responses", headers=auth(keys["evaluator"]))
+            assert client.post(PATH, content=body, headers={**auth(keys["integrator"]),
+                                                            "content-type": "application/json"}).status_code == 201
+
+            async def sends():
+                return [await _asgi(app, "/svc" + PATH, headers, [body], root_path="/svc"),
+                        await _asgi(app, "/v1/waves/w1/responses", headers, [body], root_path="/api"),
+                        await _asgi(app, PATH, headers, [body], root_path="/w1")]
+            with client.portal() as portal:
+                got[lanes] = [status for status, _ in portal.call(sends)]
+        store.engine.dispose()
+    assert got[True] == got[False] and got[True][0] == 201 and 404 in got[True]
+
+
 def test_a_body_in_several_chunks_is_read_whole_and_given_back_whole(tmp_path):
     url = f"sqlite:///{tmp_path / 'c'}.db"
     upgrade(url)
@@ -122,23 +169,9 @@ def test_a_body_in_several_chunks_is_read_whole_and_given_back_whole(tmp_path):
 
         async def post(body: bytes, parts: int) -> tuple[int, bytes]:
             size = -(-len(body) // parts)
-            chunks = [body[k:k + size] for k in range(0, len(body), size)]
-            messages = [{"type": "http.request", "body": c, "more_body": k < len(chunks) - 1}
-                        for k, c in enumerate(chunks)]
-            out: list = []
-
-            async def receive():
-                return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-            async def send(m):
-                out.append(m)
-            scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                     "scheme": "http", "path": PATH, "raw_path": PATH.encode(), "query_string": b"", "root_path": "",
-                     "client": ("127.0.0.1", 1), "server": ("testserver", 80),
-                     "headers": [(b"content-type", b"application/json"),
-                                 (b"authorization", f"Bearer {keys['integrator']}".encode())]}
-            await app(scope, receive, send)
-            return out[0]["status"], b"".join(m.get("body", b"") for m in out[1:])
+            return await _asgi(app, PATH, [(b"content-type", b"application/json"),
+                                           (b"authorization", f"Bearer {keys['integrator']}".encode())],
+                               [body[k:k + size] for k in range(0, len(body), size)])
 
         good = json.dumps({"answers": valid_answers(6)}).encode()
         broken = good[:-1]  # not JSON: the route must see every chunk to say so
