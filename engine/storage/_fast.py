@@ -110,6 +110,9 @@ def _processed(conn: Connection, table: Table, columns: tuple[str, ...], values:
     of a batch repeat; `values` keeps the objects alive, so their ids stay theirs)."""
     from sqlalchemy import JSON
 
+    from .db import json_text
+
+    direct = getattr(conn.dialect, "_json_serializer", None) is json_text  # what the JSON processor calls
     todo = []
     for k, (c, p) in enumerate(zip(columns, procs)):
         if p is not None:
@@ -124,6 +127,9 @@ def _processed(conn: Connection, table: Table, columns: tuple[str, ...], values:
             if v is None:
                 continue
             if json:  # the same object (or an empty one) is encoded once
+                if v and direct and (type(v) is dict or type(v) is list):
+                    vals[k] = json_text(v)  # as the processor would, without its checks for JSON.NULL
+                    continue
                 key = id(v) if v else type(v)
             else:
                 key = (v, v.tzinfo) if isinstance(v, dt.datetime) else (type(v), v)  # zones format differently
@@ -231,10 +237,11 @@ MAX_ROWID = 2**63 - 1
 ROWS_PER_STATEMENT = 512
 
 
-def insert_statement_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *,
-                         before: int | None = None) -> list[int]:
-    """Insert `rows` (dicts with the same keys) and return their new primary keys in order,
-    for a writer that shares the GIL with a busy event loop.
+def insert_statement_ids(conn: Connection, table: Table, rows: Sequence[Any], *,
+                         before: int | None = None, columns: tuple[str, ...] | None = None) -> list[int]:
+    """Insert `rows` (dicts with the same keys, or with `columns` tuples of those columns'
+    values) and return their new primary keys in order, for a writer that shares the GIL with
+    a busy event loop.
 
     SQLite: one multi-row INSERT per up to ROWS_PER_STATEMENT rows. The sqlite3 module lets go
     of the GIL around every statement step, and getting it back waits for the other thread's
@@ -250,8 +257,11 @@ def insert_statement_ids(conn: Connection, table: Table, rows: Sequence[dict[str
     if not rows:
         return []
     if conn.dialect.name != "sqlite":
-        return list(insert_returning_ids(conn, table, rows))  # type: ignore[arg-type]
-    columns = tuple(rows[0])
+        dicts = rows if columns is None else [dict(zip(columns, v)) for v in rows]
+        return list(insert_returning_ids(conn, table, dicts))  # type: ignore[arg-type]
+    if columns is None:
+        columns = tuple(rows[0])
+        rows = [tuple(r[c] for c in columns) for r in rows]
     _, procs = _plan(conn, table, columns, False)
     q = conn.dialect.identifier_preparer
     pk = q.quote(table.primary_key.columns.values()[0].name)
@@ -259,7 +269,7 @@ def insert_statement_ids(conn: Connection, table: Table, rows: Sequence[dict[str
     head = f"INSERT INTO {name} ({', '.join(q.quote(c) for c in columns)}) VALUES "
     one = f"({', '.join('?' for _ in columns)})"
     per = max(1, min(ROWS_PER_STATEMENT, 32_766 // len(columns)))
-    params = _params(rows, columns, procs)
+    params = _processed(conn, table, columns, rows, procs)
     cur = conn.connection.driver_connection.cursor()
     try:
         ids: list[int] = []

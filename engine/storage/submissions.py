@@ -57,6 +57,10 @@ def submission_item(wave_id: str, answers: dict[str, Any], *, token: str | None 
 
 
 _RESPONSE = Response.__table__
+#: the columns of a stored submission, in the order write_submissions gives their values
+_COLUMNS = ("wave_id", "questionnaire_version_id", "invitation_id", "status", "mode", "attributes", "answers",
+            "paradata", "idempotency_key", "payload_sha256", "submitted_at", "entered_by", "created_at", "community",
+            "stratum")
 _USE = (update(Invitation.__table__).where(Invitation.__table__.c.id == bindparam("iid"))
         .values(used_at=bindparam("used")))
 
@@ -129,7 +133,7 @@ def write_submissions(conn: Connection, items: Sequence[SubmissionItem]) -> list
     claimed: dict[str, int] = {}        # idempotency key -> index of the item that stores it
     used: set[int] = set()              # invitations completed earlier in this group
     same_as: list[tuple[int, int]] = []  # (item, earlier item whose stored response it returns)
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple] = []
     row_of: list[int] = []
     uses: list[dict[str, Any]] = []
     for k, i in enumerate(items):
@@ -171,18 +175,14 @@ def write_submissions(conn: Connection, items: Sequence[SubmissionItem]) -> list
             claimed[key] = k
         row_of.append(k)
         community, stratum = quota_keys(attrs)
-        rows.append({"wave_id": i.wave_id, "questionnaire_version_id": w.questionnaire_version_id,
-                     "invitation_id": inv.id if inv else None, "status": "complete" if i.complete else "partial",
-                     "mode": i.mode, "attributes": attrs, "answers": i.answers, "paradata": i.paradata,
-                     "idempotency_key": key, "payload_sha256": i.digest,
-                     "submitted_at": now if i.complete else None, "entered_by": i.entered_by, "created_at": now,
-                     "community": community, "stratum": stratum})
+        done = now if i.complete else None
+        rows.append((i.wave_id, w.questionnaire_version_id, inv.id if inv else None,
+                     "complete" if i.complete else "partial", i.mode, attrs, i.answers, i.paradata, key, i.digest,
+                     done, i.entered_by, now, community, stratum))
     if rows:
-        ids = insert_statement_ids(conn, _RESPONSE, rows, before=top)
+        ids = insert_statement_ids(conn, _RESPONSE, rows, before=top, columns=_COLUMNS)
         for k, rid, row in zip(row_of, ids, rows):
-            out[k] = StoredResponse(rid, row["wave_id"], row["questionnaire_version_id"], row["invitation_id"],
-                                    row["status"], row["mode"], dict(row["attributes"]), dict(row["answers"]),
-                                    row["submitted_at"])
+            out[k] = StoredResponse(rid, row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[10])
     if uses:
         conn.execute(_USE, uses)
     for k, first in same_as:
