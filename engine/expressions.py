@@ -459,6 +459,19 @@ def _arith(op: str, a: Any, b: Any) -> Any:
     return r
 
 
+def _member(op: str, a: Any, b: Any) -> bool:
+    """`a in b` / `a not in b`: an element of a list, or text within text."""
+    if a is None:
+        found = False
+    elif isinstance(b, (list, tuple)):
+        found = any(_equal(a, x) for x in b)
+    elif isinstance(b, str) and isinstance(a, str):
+        found = a in b
+    else:
+        found = False
+    return found if op == "in" else not found
+
+
 def _answer(expr: Expr, env: Mapping[str, Any], this: Any) -> Any:
     return this if isinstance(expr, This) else env.get(expr.id)  # type: ignore[union-attr]
 
@@ -511,15 +524,7 @@ def evaluate(expr: Expr, env: Mapping[str, Any], *, this: Any = None) -> Any:
     if op in ("<", "<=", ">", ">="):
         return _order(op, a, b)
     if op in ("in", "not in"):
-        if a is None:
-            found = False
-        elif isinstance(b, (list, tuple)):
-            found = any(_equal(a, x) for x in b)
-        elif isinstance(b, str) and isinstance(a, str):
-            found = a in b
-        else:
-            found = False
-        return found if op == "in" else not found
+        return _member(op, a, b)
     return _arith(op, a, b)
 
 
@@ -562,18 +567,7 @@ def compile_expr(expr: Expr) -> Callable[[Mapping[str, Any], Any], Any]:
     if op in ("<", "<=", ">", ">="):
         return lambda env, this: _order(op, left(env, this), right(env, this))
     if op in ("in", "not in"):
-        def member(env: Mapping[str, Any], this: Any) -> bool:
-            a, b = left(env, this), right(env, this)
-            if a is None:
-                found = False
-            elif isinstance(b, (list, tuple)):
-                found = any(_equal(a, x) for x in b)
-            elif isinstance(b, str) and isinstance(a, str):
-                found = a in b
-            else:
-                found = False
-            return found if op == "in" else not found
-        return member
+        return lambda env, this: _member(op, left(env, this), right(env, this))
     return lambda env, this: _arith(op, left(env, this), right(env, this))
 
 

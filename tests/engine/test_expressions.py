@@ -181,3 +181,16 @@ def _exprs():
                                            st.lists(st.sampled_from(["1", "x"]), max_size=2))))
 def test_generated_wellformed_expressions_parse_and_evaluate(text, env):
     ex.evaluate(ex.parse(text), env)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_exprs(), st.dictionaries(st.sampled_from(["a", "b", "q1", "level"]),
+                                 st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["1", "x"]),
+                                           st.lists(st.sampled_from(["1", "x"]), max_size=2))),
+       st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["1", "x"])))
+def test_compiled_expressions_give_what_evaluate_gives(text, env, this):
+    """compile_expr (the conditions of pages, imports and API checks) against evaluate."""
+    for t in (text, f"(. in [1, 'x']) or {text}", f"selected(a, 'x') and not answered(b) or {text}"):
+        tree = ex.parse(t)
+        want, got = ex.evaluate(tree, env, this=this), ex.compile_expr(tree)(env, this)
+        assert (type(got), got) == (type(want), want), t
